@@ -70,7 +70,8 @@ class SyntheticClip:
             raise ValueError(f'frame size must be >= 64x64, got {self.width}x{self.height}')
         ow, oh = self.object_size
         if not (4 <= ow <= self.width // 2 and 4 <= oh <= self.height // 2):
-            raise ValueError(f'object_size must lie in [4, half the frame], got {self.object_size}')
+            raise ValueError(
+                f'object_size must lie in [4, half the frame], got {self.object_size}')
         if self.occlusion is not None and self.occlusion[0] > self.occlusion[1]:
             raise ValueError(f'occlusion must be (first, last) with first <= last, '
                              f'got {self.occlusion}')
@@ -91,7 +92,7 @@ class SyntheticClip:
         return not (self.occlusion[0] <= index <= self.occlusion[1])
 
     def truth(self, index: int) -> Box:
-        """True box of the object in frame ``index`` (also while it is hidden)."""
+        """Return the true box of the object in frame ``index`` (also while hidden)."""
         self._check_index(index)
         cx, cy = self._centre(index)
         ow, oh = self.object_size
