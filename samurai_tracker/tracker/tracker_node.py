@@ -281,13 +281,14 @@ class TrackerNode(Node):
             self._status(header, self._idle(self.load_error))
             return
         stamp = stamp_to_ns(header.stamp)
-        track = self._maybe_seed(frame, stamp)
-        if track is None:
-            if getattr(self.tracker, 'is_seeded', False):
-                track = self.tracker.track(frame, stamp_ns=stamp)
-            else:
-                track = self._idle('waiting for a seed: a detection of class '
-                                   f'{self.target_class}, seed_roi or ~/reseed')
+        seeded = self._maybe_seed(frame, stamp)
+        if seeded is not None:
+            track = seeded
+        elif getattr(self.tracker, 'is_seeded', False):
+            track = self.tracker.track(frame, stamp_ns=stamp)
+        else:
+            track = self._idle('waiting for a seed: a detection of class '
+                               f'{self.target_class}, seed_roi or ~/reseed')
         self.stats['processed'] += 1
         self._status(header, track)
         if self.mask_pub.get_subscription_count() > 0:
