@@ -54,9 +54,10 @@ from vision_msgs.msg import Detection2D, Detection2DArray
 
 from samurai_tracker.records import Box, BoxSource, Detections, SeedPolicy, Track, TrackState
 from samurai_tracker.ros import (box_from_msg, box_to_msg, declare, detections_from_msg,
-                                 IMAGE_QOS, image_to_rgb, ImageError, RESULT_QOS,
-                                 rgb_to_image, run_node, stamp_to_ns, track_to_detection,
-                                 track_to_status)
+                                 IMAGE_QOS, ns_to_stamp, RESULT_QOS, rgb_to_image, run_node,
+                                 stamp_to_ns, track_to_detection, track_to_status)
+from samurai_tracker.ros.frame_transport import FRAME_TRANSPORTS, FrameSubscriber
+from samurai_tracker.transport import Frame, to_host
 from samurai_tracker.tracker.config import config_parameters
 
 BACKENDS = ('onnxruntime', 'tensorrt', 'torch')
@@ -107,6 +108,10 @@ class TrackerNode(Node):
             '(samurai-export / samurai-build-engines output)', read_only=True)
         self.backend = declare(self, 'backend', 'onnxruntime', 'inference backend',
                                read_only=True, choices=BACKENDS)
+        self.frame_transport = declare(
+            self, 'frame_transport', 'standard', 'how frames arrive: sensor_msgs/Image '
+            "('standard'), by reference in one process ('composed'), or Isaac ROS NITROS",
+            read_only=True, choices=list(FRAME_TRANSPORTS))
         self.target_class = declare(
             self, 'target_class', 0, 'detector class index to follow (-1: any class)',
             value_range=(-1, 100000))
@@ -135,8 +140,7 @@ class TrackerNode(Node):
         self.load_error = ''
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._latest: Optional[Image] = None
-        self._frames: List[Tuple[int, Image]] = []  # recent frames by stamp, for seeding
+        self._latest: Optional[Frame] = None
         self._detections: Optional[Tuple[int, Detections]] = None
         self._pending_seed: Optional[SeedRequest] = None
         self._last_size: Optional[Tuple[int, int]] = None
@@ -159,8 +163,8 @@ class TrackerNode(Node):
         self.status_pub = self.create_publisher(TrackStatus, '~/status', RESULT_QOS)
         self.mask_pub = self.create_publisher(Image, '~/mask', IMAGE_QOS)
         io_group = ReentrantCallbackGroup()
-        self.create_subscription(Image, 'image', self._on_image, IMAGE_QOS,
-                                 callback_group=io_group)
+        self.frames = FrameSubscriber(self, 'image', self.frame_transport, self._on_frame,
+                                      self._on_bad_image, callback_group=io_group)
         self.create_subscription(Detection2DArray, 'detections', self._on_detections,
                                  RESULT_QOS, callback_group=io_group)
         self.create_service(Reseed, '~/reseed', self._on_reseed,
@@ -188,13 +192,23 @@ class TrackerNode(Node):
             self.get_logger().error(self.load_error)
 
     # ---- callbacks (cheap: they only hand data to the worker) ----------------------------
-    def _on_image(self, msg: Image) -> None:
+    def _on_frame(self, frame: Frame) -> None:
         with self._wake:
             self.stats['received'] += 1
             if self._latest is not None:
                 self.stats['dropped'] += 1
-            self._latest = msg
+            self._latest = frame
             self._wake.notify()
+
+    def _on_bad_image(self, header: Header, reason: str) -> None:
+        with self._lock:
+            self.stats['bad_images'] += 1
+        self.get_logger().warning(f'dropped image: {reason}', throttle_duration_sec=2.0)
+        last = getattr(self.tracker, 'last_track', None) if self.tracker else None
+        track = last if isinstance(last, Track) else self._idle('')
+        self._status(header, Track(track.state, track.source, track.box, track.confidence,
+                                   track.track_id, track.frames_since_measurement,
+                                   f'dropped image: {reason}'))
 
     def _on_detections(self, msg: Detection2DArray) -> None:
         detections, rejected = detections_from_msg(msg)
@@ -245,11 +259,11 @@ class TrackerNode(Node):
             with self._wake:
                 while self._running and self._latest is None:
                     self._wake.wait(timeout=0.2)
-                msg, self._latest = self._latest, None
-            if msg is None:
+                frame, self._latest = self._latest, None
+            if frame is None:
                 continue
             try:
-                self._process(msg)
+                self._process(frame)
             except Exception as error:  # never let one frame kill the node
                 self.get_logger().error(f'frame processing failed: {error!r}')
 
@@ -263,24 +277,15 @@ class TrackerNode(Node):
         return Track(TrackState.IDLE, BoxSource.NONE, None, 0.0, self._track_id,
                      message=message)
 
-    def _process(self, msg: Image) -> None:
-        header = msg.header
-        try:
-            frame = image_to_rgb(msg)
-        except ImageError as error:
-            self.stats['bad_images'] += 1
-            self.get_logger().warning(f'dropped image: {error}', throttle_duration_sec=2.0)
-            last = getattr(self.tracker, 'last_track', None) if self.tracker else None
-            track = last if isinstance(last, Track) else self._idle('')
-            self._status(header, Track(track.state, track.source, track.box, track.confidence,
-                                       track.track_id, track.frames_since_measurement,
-                                       f'dropped image: {error}'))
-            return
-        self._last_size = (frame.shape[1], frame.shape[0])
+    def _process(self, received: Frame) -> None:
+        header = Header(frame_id=received.frame_id, stamp=ns_to_stamp(received.stamp_ns))
+        self._last_size = received.size
         if self.tracker is None:
             self._status(header, self._idle(self.load_error))
             return
-        stamp = stamp_to_ns(header.stamp)
+        frame = (received.pixels if getattr(self.tracker, 'accepts_device_frames', False)
+                 else to_host(received))
+        stamp = received.stamp_ns
         seeded = self._maybe_seed(frame, stamp)
         if seeded is not None:
             track = seeded
@@ -335,6 +340,7 @@ class TrackerNode(Node):
     def close(self) -> None:
         """Stop the worker thread (called by run_node before destroy_node)."""
         self._running = False
+        self.frames.close()
         with self._wake:
             self._wake.notify_all()
         self._worker.join(timeout=5.0)

@@ -53,7 +53,7 @@ def test_node_without_models_reports_and_refuses_but_keeps_running():
         pub = ros.publisher(Image, '/image', IMAGE_QOS)
         client = ros.node.create_client(Reseed, '/tracker/reseed')
         assert ros.wait_for_service(client, 30), proc.output
-        assert '/tracker' in ros.node_names()
+        assert wait_until(lambda: '/tracker' in ros.node_names(), 20), ros.node_names()
         # A bad request is refused for its own reason, before the missing models.
         response = ros.call(client, _reseed(float('nan'), 10.0, 20.0, 20.0))
         assert not response.accepted
