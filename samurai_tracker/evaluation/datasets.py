@@ -183,6 +183,8 @@ def _lasot_sequence(folder: Path, truncate: bool,
     def build() -> SequenceSpec:
         notes: List[str] = []
         gt_path = folder / 'groundtruth.txt'
+        if not gt_path.is_file():
+            raise _SequenceProblem(f'no ground truth: {folder} has img/ but no groundtruth.txt')
         boxes = read_boxes(gt_path)
         flags = []
         for flag_name in ('full_occlusion.txt', 'out_of_view.txt'):
@@ -200,6 +202,9 @@ def _lasot_sequence(folder: Path, truncate: bool,
 def _otb_sequences(folder: Path, truncate: bool, max_frames: Optional[int]
                    ) -> List[Union[SequenceSpec, SkippedSequence]]:
     gt_files = sorted(folder.glob('groundtruth_rect*.txt'))
+    if not gt_files:
+        return [SkippedSequence(folder.name, f'no ground truth: {folder} has img/ but no '
+                                             f'groundtruth_rect.txt')]
     out: List[Union[SequenceSpec, SkippedSequence]] = []
     for gt_path in gt_files:
         match = re.fullmatch(r'groundtruth_rect(?:\.(\d+))?\.txt', gt_path.name)
@@ -272,12 +277,28 @@ def _uav_sequence(root: Path, anno: Path, ranges: Dict[str, Tuple[str, int, int]
     return _guarded(name, build)
 
 
-def _sequence_dirs(root: Path, marker: str, depth: int = 2) -> List[Path]:
-    """Folders at most ``depth`` levels below ``root`` that contain a file ``marker``."""
+def _uav_sequences(root: Path, truncate: bool, max_frames: Optional[int]
+                   ) -> List[Union[SequenceSpec, SkippedSequence]]:
+    """Every annotation file, plus image folders that no annotation uses (skipped)."""
+    ranges = _uav_frame_ranges(root)
+    annos = sorted((root / 'anno').glob('*/*.txt'))
+    found = [_uav_sequence(root, anno, ranges, truncate, max_frames) for anno in annos]
+    used = {anno.stem for anno in annos} | {
+        folder for name, (folder, _, _) in ranges.items() if name in {a.stem for a in annos}}
+    for folder in sorted((root / 'data_seq').glob('*/*')):
+        if folder.is_dir() and folder.name not in used:
+            found.append(SkippedSequence(folder.name, f'no ground truth: {folder} has no '
+                                                      f'annotation anno/*/{folder.name}.txt'))
+    return found
+
+
+def _sequence_dirs(root: Path, markers: Sequence[str], depth: int = 2) -> List[Path]:
+    """Folders at most ``depth`` levels below ``root`` holding an entry matching a marker."""
     found: List[Path] = []
     level = [root]
     for _ in range(depth + 1):
-        found.extend(folder for folder in level if any(folder.glob(marker)))
+        found.extend(folder for folder in level
+                     if any(any(folder.glob(marker)) for marker in markers))
         level = sorted(child for folder in level for child in folder.iterdir()
                        if child.is_dir() and not child.name.startswith('.'))
     return sorted(set(found))
@@ -297,9 +318,9 @@ def detect_layout(root: Path) -> str:
         raise DatasetError(f'{root}: dataset folder not found')
     if (root / 'anno').is_dir() and (root / 'data_seq').is_dir():
         return 'uav123'
-    if _sequence_dirs(root, 'groundtruth.txt'):
+    if _sequence_dirs(root, ['groundtruth.txt']):
         return 'lasot'
-    if _sequence_dirs(root, 'groundtruth_rect*.txt', depth=1):
+    if _sequence_dirs(root, ['groundtruth_rect*.txt'], depth=1):
         return 'otb'
     raise DatasetError(
         f'{root}: no known layout: expected anno/ and data_seq/ (UAV123), folders with '
@@ -346,14 +367,12 @@ def load_dataset(root: Path, layout: str = 'auto', names: Optional[Sequence[str]
     found: List[Union[SequenceSpec, SkippedSequence]] = []
     if chosen == 'lasot':
         found = [_lasot_sequence(folder, truncate, max_frames)
-                 for folder in _sequence_dirs(root, 'groundtruth.txt')]
+                 for folder in _sequence_dirs(root, ['groundtruth.txt', 'img/'])]
     elif chosen == 'otb':
-        for folder in _sequence_dirs(root, 'groundtruth_rect*.txt', depth=1):
+        for folder in _sequence_dirs(root, ['groundtruth_rect*.txt', 'img/'], depth=1):
             found.extend(_otb_sequences(folder, truncate, max_frames))
     else:
-        ranges = _uav_frame_ranges(root)
-        found = [_uav_sequence(root, anno, ranges, truncate, max_frames)
-                 for anno in sorted((root / 'anno').glob('*/*.txt'))]
+        found = _uav_sequences(root, truncate, max_frames)
     if names is not None:
         wanted = set(names)
         missing = sorted(wanted - {item.name for item in found})

@@ -51,8 +51,8 @@ class TemplateTracker:
 
     """
 
-    def __init__(self, search_scale: float = 2.5, min_score: float = 0.6,
-                 reacquire_score: float = 0.7, lost_after: int = 3) -> None:
+    def __init__(self, search_scale: float = 2.5, min_score: float = 0.75,
+                 reacquire_score: float = 0.8, lost_after: int = 3) -> None:
         if search_scale <= 1:
             raise ValueError(f'search_scale must be > 1, got {search_scale}')
         if not (-1 <= min_score <= 1 and -1 <= reacquire_score <= 1):
