@@ -255,8 +255,9 @@ def build_sam2(size: Optional[str] = None, crop: int = 512, checkpoint: Optional
     overrides = [f'++model.image_size={crop}', *_VIDEO_OVERRIDES]
     cfg = compose(config_name=SIZES[size], overrides=overrides)
     OmegaConf.resolve(cfg)
-    torch.manual_seed(seed)
-    model = instantiate(cfg.model, _recursive_=True)
+    with torch.random.fork_rng(devices=[]):  # leave the caller's RNG state alone
+        torch.manual_seed(seed)
+        model = instantiate(cfg.model, _recursive_=True)
     if state is not None:
         missing, unexpected = model.load_state_dict(state, strict=False)
         if missing or unexpected:
