@@ -86,7 +86,7 @@ class Frame:
         encoding = ImageEncoding(self.encoding)
         object.__setattr__(self, 'encoding', encoding)
         image = np.asarray(self.image)
-        expected = (('H', 'W') if encoding.channels == 1 else ('H', 'W', encoding.channels))
+        expected = '(H, W)' if encoding.channels == 1 else f'(H, W, {encoding.channels})'
         if image.dtype != np.uint8:
             raise ValueError(f'Frame.image must be uint8, got {image.dtype}')
         ok = (image.ndim == 2 and encoding.channels == 1) or (

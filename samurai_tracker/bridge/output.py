@@ -5,8 +5,8 @@
 need the frame size), pushes frames into its ``appsrc`` with presentation times taken
 from the frame stamps (so the stream keeps the camera's timing, gaps included), and
 recovers from pipeline errors by rebuilding after a backoff, without blocking the caller:
-frames pushed while the encoder is behind are dropped and counted, never queued without
-bound. A file output is finalised (EOS, muxer index written) on :meth:`close`.
+frames pushed while a network encoder is behind are dropped and counted, never queued
+without bound (a file output blocks instead: a recording loses nothing). A file output is finalised (EOS, muxer index written) on :meth:`close`.
 
 The RTSP server output, which shares the same plans and the same :meth:`push` contract,
 lives in :mod:`samurai_tracker.bridge.rtsp_output`.
@@ -153,7 +153,8 @@ class OutputStream:
             except ElementError as error:
                 self._fail(str(error))
                 return False
-            if self._appsrc.get_property('current-level-bytes') > \
+            if self.spec.kind is not OutputKind.FILE and \
+                    self._appsrc.get_property('current-level-bytes') > \
                     self._appsrc.get_property('max-bytes'):
                 self.drops += 1
                 return False

@@ -247,7 +247,8 @@ def plan_output(spec: OutputSpec, width: int, height: int, fps: float,
     """Plan the output pipeline for ``width`` x ``height`` RGB frames at about ``fps``.
 
     ``fps`` only sets the nominal rate in the caps (encoder rate control); buffer times
-    come from the frame stamps.
+    come from the frame stamps. A file output blocks the caller while the encoder is
+    behind (nothing is lost); network outputs never block (late frames are dropped).
 
     Raises
     ------
@@ -268,7 +269,8 @@ def plan_output(spec: OutputSpec, width: int, height: int, fps: float,
                                     ('framerate', (int(round(fps * 1000)), 1000))))
     source = ElementSpec.of('appsrc', 'frames', caps=caps, format=Nick('time'),
                             is_live=True, do_timestamp=spec.kind is OutputKind.RTSP,
-                            block=False, max_bytes=width * height * 3 * 4)
+                            block=spec.kind is OutputKind.FILE,
+                            max_bytes=width * height * 3 * 4)
     choice = choose_encoder(codec, registry, spec.bitrate_kbps, spec.keyframe_interval)
     parser = registry.require(f'{codec}parse', 'gstreamer1.0-plugins-bad')
     chain = (source,) + choice.elements
