@@ -6,7 +6,8 @@ need the frame size), pushes frames into its ``appsrc`` with presentation times 
 from the frame stamps (so the stream keeps the camera's timing, gaps included), and
 recovers from pipeline errors by rebuilding after a backoff, without blocking the caller:
 frames pushed while a network encoder is behind are dropped and counted, never queued
-without bound (a file output blocks instead: a recording loses nothing). A file output is finalised (EOS, muxer index written) on :meth:`close`.
+without bound (a file output blocks instead: a recording loses nothing). A file output
+is finalised (EOS, muxer index written) on :meth:`close`.
 
 The RTSP server output, which shares the same plans and the same :meth:`push` contract,
 lives in :mod:`samurai_tracker.bridge.rtsp_output`.

@@ -60,7 +60,7 @@ def encode_clip(clip: SyntheticClip, path: str) -> str:
 
 
 def free_udp_port() -> int:
-    """A UDP port on 127.0.0.1 that is free right now."""
+    """Return a UDP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(('127.0.0.1', 0))
         return int(sock.getsockname()[1])

@@ -27,8 +27,8 @@ CLIP = SyntheticClip(num_frames=30, width=320, height=240, seed=4)
 @pytest.fixture(scope='module')
 def clip_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp('clips')
-    return {fmt: encode_clip(CLIP, str(folder / f'clip.{fmt}')) for fmt in ('mp4', 'mkv',
-                                                                             'h264')}
+    return {fmt: encode_clip(CLIP, str(folder / f'clip.{fmt}'))
+            for fmt in ('mp4', 'mkv', 'h264')}
 
 
 def test_probe_finds_the_software_chain_here():
@@ -138,7 +138,8 @@ def test_file_output_is_a_playable_clip(tmp_path, clip_files):
 def test_calibration_file_round_trip(tmp_path):
     path = tmp_path / 'cam.yaml'
     path.write_text('image_width: 320\nimage_height: 240\ncamera_name: front\n'
-                    'camera_matrix: {rows: 3, cols: 3, data: [300, 0, 160, 0, 300, 120, 0, 0, 1]}\n'
+                    'camera_matrix: {rows: 3, cols: 3, '
+                    'data: [300, 0, 160, 0, 300, 120, 0, 0, 1]}\n'
                     'distortion_model: plumb_bob\n'
                     'distortion_coefficients: {rows: 1, cols: 5, data: [0.1, 0, 0, 0, 0]}\n')
     cal = load_calibration(str(path))
