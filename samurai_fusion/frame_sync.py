@@ -8,7 +8,8 @@ filter needs, per image stamp and in increasing stamp order, "what the tracker s
 
 * a frame is released when both parts are in; or when the other stream has moved past its
   stamp (so that part will never come); or when ``max_lag_frames`` newer tracker stamps
-  arrived; or when the other stream has been silent for ``stream_timeout_ns``;
+  arrived; or when the other stream has been silent for ``stream_timeout_ns`` (a stream
+  never heard from is waited for only during the first ``stream_timeout_ns``);
 * frames leave strictly in stamp order; a message for a stamp at or before the last
   released one is *late* and dropped; the same stamp twice on one stream is a *duplicate*
   (the first is kept); a stamp more than ``max_future_ns`` ahead of the newest is
@@ -119,6 +120,7 @@ class FrameSync:
         self._newest_track: Optional[int] = None
         self._newest_detections: Optional[int] = None
         self._suspect = 0
+        self._first: Optional[int] = None
 
     def __len__(self) -> int:
         """Return the number of stamps waiting."""
@@ -170,14 +172,17 @@ class FrameSync:
             return self._count(Admission.DUPLICATE)
         self._suspect = 0
         self._newest = stamp_ns if self._newest is None else max(self._newest, stamp_ns)
+        self._first = stamp_ns if self._first is None else min(self._first, stamp_ns)
         return self._count(Admission.ACCEPTED)
 
     # ---- release ------------------------------------------------------------------------
     def _stream_active(self, newest_own: Optional[int], newest_other: Optional[int]) -> bool:
         """Whether a stream has spoken recently enough (in the other's stamps) to wait for."""
-        if newest_own is None:
-            return False
-        return newest_other is None or newest_other - newest_own <= self.stream_timeout_ns
+        if newest_other is None:
+            return True
+        if newest_own is None:  # never heard: wait for it only at start-up
+            newest_own = self._first if self._first is not None else newest_other
+        return newest_other - newest_own <= self.stream_timeout_ns
 
     def _ready(self, stamp: int, entry: _Entry) -> bool:
         if entry.has_track and entry.has_detections:

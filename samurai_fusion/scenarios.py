@@ -93,7 +93,7 @@ class Scenario:
     seed: int = 0
 
     def truth(self, index: int) -> Box:
-        """True target box at frame ``index``."""
+        """Return the true target box at frame ``index``."""
         cx = self.start[0] + self.velocity[0] * index
         cy = self.start[1] + self.velocity[1] * index
         return Box.from_cxcywh(cx, cy, *self.size)
@@ -123,7 +123,7 @@ def _jitter(rng: np.random.Generator, box: Box, std: float) -> Box:
 
 
 def detect(scenario: Scenario, index: int, rng: np.random.Generator) -> Detections:
-    """The scripted detector's output at frame ``index`` (all classes)."""
+    """Return the scripted detector's output at frame ``index`` (all classes)."""
     boxes, scores, classes = [], [], []
     period, off = scenario.detector_blink
     blinked = period > 0 and index % period >= period - off
@@ -186,7 +186,7 @@ class ScriptedTracker:
         return True, self.track_id
 
     def observe(self, index: int, detections: Detections) -> Track:
-        """The tracker's status for frame ``index``."""
+        """Return the tracker's status for frame ``index``."""
         sc = self.scenario
         if self.waiting_for_detection:
             mine = detections.of_class(TARGET_CLASS)
@@ -252,7 +252,7 @@ class ScenarioRun:
     counters: Dict[str, int] = field(default_factory=dict)
 
     def states(self) -> List[TrackState]:
-        """Published state per frame."""
+        """Return the published state of every frame."""
         return [s.track.state for s in self.steps]
 
     def first(self, state: TrackState, start: int = 0) -> Optional[int]:
