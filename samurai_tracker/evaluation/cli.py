@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help='encoder view (default: the runtime default, crop)')
     tracker.add_argument('--max-kf', type=int, default=None,
                          help='frames coasted on the Kalman prediction between inferences')
+    tracker.add_argument('--backend-option', dest='backend_options', action='append',
+                         default=[], metavar='KEY=VALUE',
+                         help="backend constructor option, e.g. device=cuda (repeatable)")
     tracker.add_argument('--set', dest='overrides', action='append', default=[],
                          metavar='KEY=VALUE', help='any other runtime config knob (repeatable)')
     output = parser.add_argument_group('output')
@@ -136,13 +139,16 @@ def make_tracker(args: argparse.Namespace) -> Tuple[TrackerLike, Dict[str, Any]]
         raise ValueError('--tracker samurai needs --model-dir (the exported models); '
                          'use --tracker template for the baseline')
     try:
-        from samurai_tracker.tracker import load_tracker  # type: ignore[attr-defined]
+        from samurai_tracker.tracker import load_tracker
     except ImportError as error:
         raise ValueError(f'the SAMURAI runtime cannot be imported ({error}); '
                          f'use --tracker template for the baseline') from error
-    tracker = load_tracker(str(args.model_dir), backend=args.backend, **overrides)
+    backend_options = parse_overrides(args.backend_options)
+    tracker = load_tracker(str(args.model_dir), backend=args.backend,
+                           backend_options=backend_options or None, **overrides)
     config = {'tracker': 'samurai', 'model_dir': str(args.model_dir),
-              'backend': args.backend, 'overrides': overrides}
+              'backend': args.backend, 'backend_options': backend_options,
+              'overrides': overrides}
     runtime_config = getattr(tracker, 'config', None)
     if dataclasses.is_dataclass(runtime_config) and not isinstance(runtime_config, type):
         config['runtime_config'] = {
@@ -194,11 +200,14 @@ def print_table(evaluation: EvaluationResult, stream: TextIO) -> None:
               f'{_fmt(fps, 1.0):>8}', file=stream)
     stages = evaluation.speed['stages']
     if stages:
-        parts = [f'{name} {stats["mean_ms"]:.1f} ms ({stats["fps"]:.1f} fps)'
-                 for name, stats in stages.items() if stats['mean_ms'] is not None]
-        print('stages: ' + ', '.join(parts), file=stream)
-    print('AUC/P@20/Pnorm/OP in %, toLost/toReacq: mean frames, fps: track() calls',
-          file=stream)
+        print(f'\n{"stage":<24}{"ms/frame":>10}{"ms/call":>10}{"calls":>8}{"fps":>9}',
+              file=stream)
+        for name, stats in stages.items():
+            print(f'{name[:23]:<24}{_fmt(stats["mean_ms"], 1.0, 2):>10}'
+                  f'{_fmt(stats["mean_ms_when_run"], 1.0, 2):>10}{stats["frames_run"]:>8}'
+                  f'{_fmt(stats["fps"], 1.0):>9}', file=stream)
+    print('AUC/P@20/Pnorm/OP in %; toLost/toReacq: mean frames; fps: 1000 / mean ms of '
+          'track() (table) or of the stage per frame (stages)', file=stream)
 
 
 def _speed_fps(result: SequenceResult) -> Optional[float]:

@@ -109,7 +109,7 @@ def run_sequence(tracker: TrackerLike, spec: SequenceSpec, progress: bool = True
     spec : SequenceSpec
         Frames and truth; only the first true box is shown to the tracker.
     progress : bool
-        Show a tqdm progress bar (frames, fps) on stderr.
+        Show a tqdm progress bar (frames, rate, reported state) on stderr.
     position : int
         tqdm bar position, for nesting under a per-dataset bar.
 
@@ -155,8 +155,7 @@ def run_sequence(tracker: TrackerLike, spec: SequenceSpec, progress: bool = True
             confidences[index] = track.confidence
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(state=TrackState(track.state).name,
-                                fps=f'{1e3 / max(call_ms[index], 1e-6):.1f}', refresh=False)
+                bar.set_postfix(state=TrackState(track.state).name, refresh=False)
     finally:
         if bar is not None:
             bar.close()

@@ -114,3 +114,23 @@ def test_unreadable_frame_raises_with_the_file(lasot_spec, tmp_path):
     bad.write_bytes(b'not an image')
     with pytest.raises(FrameReadError, match='00000003.png'):
         run_sequence(TemplateTracker(), spec, progress=False)
+
+
+def test_speed_separates_amortised_and_per_call_cost():
+    from samurai_tracker.evaluation.runner import SequenceRun
+    n = 5
+    run = SequenceRun(
+        'x', np.zeros((n, 4)), np.full(n, 2), np.ones(n), np.array([50.0, 10, 10, 10, 30]),
+        np.ones(n), {'encoder': np.array([40.0, 4, 0, 4, 0]),      # coasted frames: 0 ms
+                     'decoder': np.array([1.0, np.nan, 1, np.nan, 1])})  # not reported: NaN
+    speed = speed_summary([run])
+    encoder = speed['stages']['encoder']
+    assert encoder['frames'] == 4 and encoder['mean_ms'] == 2.0 and encoder['fps'] == 500.0
+    assert encoder['frames_run'] == 2 and encoder['mean_ms_when_run'] == 4.0
+    assert speed['stages']['decoder']['frames'] == 2
+    assert speed['track_call']['mean_ms'] == 15.0 and speed['track_call']['fps'] == (
+        pytest.approx(1000 / 15))
+    assert speed['seed_call']['mean_ms'] == 50.0
+    with pytest.raises(ValueError, match=r'stage_ms\[encoder\] must have shape'):
+        SequenceRun('x', np.zeros((n, 4)), np.full(n, 2), np.ones(n), np.ones(n), np.ones(n),
+                    {'encoder': np.ones(3)})
