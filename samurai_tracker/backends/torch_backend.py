@@ -125,7 +125,8 @@ class TorchBackend:
                     values = self._module(*args)
         if isinstance(values, torch.Tensor):
             values = (values,)
-        result = {spec.name: value.float() for spec, value in zip(self._outputs, values)}
+        result = {spec.name: value.detach().float().contiguous()
+                  for spec, value in zip(self._outputs, values)}
         if self.device == 'cpu':
             return {name: value.numpy() for name, value in result.items()}
         return result
