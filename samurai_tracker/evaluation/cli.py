@@ -22,7 +22,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 import sys
-from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 
 from samurai_tracker.evaluation.datasets import (
     DatasetError, LAYOUTS, load_dataset, load_video_sequence, SequenceSpec, SkippedSequence)
@@ -210,6 +210,14 @@ def print_table(evaluation: EvaluationResult, stream: TextIO) -> None:
           'track() (table) or of the stage per frame (stages)', file=stream)
 
 
+def _sequence_bar(sequences: List[SequenceSpec], enabled: bool) -> Iterable[SequenceSpec]:
+    """Wrap the sequence list in an outer tqdm bar (the per-frame bars sit below it)."""
+    if not enabled:
+        return sequences
+    from tqdm import tqdm
+    return tqdm(sequences, desc='sequences', unit='seq', position=0, dynamic_ncols=True)
+
+
 def _speed_fps(result: SequenceResult) -> Optional[float]:
     call = result.run.call_ms[1:]
     return 1e3 / float(call.mean()) if call.size and call.mean() > 0 else None
@@ -242,9 +250,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f'samurai-eval: cannot build the tracker: {type(error).__name__}: {error}',
                   file=sys.stderr)
             return 2
-        for spec in sequences:
+        for spec in _sequence_bar(sequences, len(sequences) > 1 and not args.no_progress):
             try:
-                run = run_sequence(tracker, spec, progress=not args.no_progress)
+                run = run_sequence(tracker, spec, progress=not args.no_progress,
+                                   position=1 if len(sequences) > 1 else 0)
                 results.append(score_run(spec, run, args.absent_frames))
             except Exception as error:  # one bad sequence must not end the run
                 reason = f'failed while running: {type(error).__name__}: {error}'

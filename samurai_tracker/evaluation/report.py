@@ -115,7 +115,7 @@ def report_dict(evaluation: EvaluationResult, config: Optional[Mapping[str, Any]
 
 def _frame_rows(result: SequenceResult) -> List[Dict[str, Any]]:
     truth, run, errors = result.spec.groundtruth, result.run, result.errors
-    stage_names = sorted(run.stage_ms)
+    stage_names = list(run.stage_ms)
     rows = []
     for index in range(len(run)):
         row: Dict[str, Any] = {'frame': index}

@@ -69,8 +69,9 @@ class SequenceRun:
     read_ms : numpy.ndarray, shape (N,), float64
         Milliseconds spent reading and decoding each frame (not part of tracker speed).
     stage_ms : dict of str to numpy.ndarray, shape (N,), float64
-        The tracker's own per-stage timings; NaN on frames where a stage did not run
-        (for example the image encoder on frames skipped by ``max_kf``).
+        The tracker's own per-stage timings in the order the tracker reports them; NaN on
+        frames whose ``timings`` did not name the stage (the SAMURAI runtime reports 0 ms
+        for model stages on frames coasted by ``max_kf``, see :mod:`.speed`).
 
     """
 
@@ -159,7 +160,7 @@ def run_sequence(tracker: TrackerLike, spec: SequenceSpec, progress: bool = True
     finally:
         if bar is not None:
             bar.close()
-    stage_names = sorted({name for row in stage_rows for name in row})
+    stage_names = list(dict.fromkeys(name for row in stage_rows for name in row))
     stage_ms = {name: np.array([float(row.get(name, np.nan)) for row in stage_rows])
                 for name in stage_names}
     return SequenceRun(spec.name, pred, states, confidences, call_ms, read_ms, stage_ms)

@@ -65,7 +65,7 @@ def speed_summary(runs: Sequence[SequenceRun]) -> Dict[str, Any]:
         parts = [np.asarray(getter(run), dtype=np.float64) for run in runs]
         return np.concatenate(parts) if parts else np.zeros(0)
 
-    stage_names = sorted({name for run in runs for name in run.stage_ms})
+    stage_names = list(dict.fromkeys(name for run in runs for name in run.stage_ms))
     stages = {name: _stats(pooled(lambda run, name=name: run.stage_ms[name][1:]
                                   if name in run.stage_ms else np.zeros(0)))
               for name in stage_names}
