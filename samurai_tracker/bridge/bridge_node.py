@@ -93,65 +93,67 @@ class CameraBridgeNode(Node):
 
     def __init__(self) -> None:
         super().__init__('camera_bridge')
-        ro = dict(read_only=True)
-        source = declare(self, 'source', 'test://smpte', 'Video source (see --help)', **ro)
+        source = declare(self, 'source', 'test://smpte', 'Video source (see --help)',
+                         read_only=True)
         self.frame_id = declare(self, 'frame_id', 'camera', 'frame_id of published images',
-                                **ro)
+                                read_only=True)
         encoding = declare(self, 'encoding', 'rgb8', 'Encoding of published images',
-                           choices=('rgb8', 'bgr8', 'mono8'), **ro)
+                           choices=('rgb8', 'bgr8', 'mono8'), read_only=True)
         transport = declare(self, 'frame_transport', 'standard', 'How frames reach other '
-                            'nodes', choices=FRAME_TRANSPORTS, **ro)
-        loop = declare(self, 'loop', False, 'Files: start again at the end', **ro)
+                            'nodes', choices=FRAME_TRANSPORTS, read_only=True)
+        loop = declare(self, 'loop', False, 'Files: start again at the end', read_only=True)
         realtime = declare(self, 'realtime', True, 'Files/test pattern: play at the native '
-                           'rate (false: as fast as possible)', **ro)
+                           'rate (false: as fast as possible)', read_only=True)
         width = declare(self, 'width', 0, 'Capture width, px (0 = default)',
-                        value_range=(0, 16384), **ro)
+                        value_range=(0, 16384), read_only=True)
         height = declare(self, 'height', 0, 'Capture height, px (0 = default)',
-                         value_range=(0, 16384), **ro)
+                         value_range=(0, 16384), read_only=True)
         fps = declare(self, 'fps', 0.0, 'Capture rate, frames/s (0 = default)',
-                      value_range=(0.0, 1000.0), **ro)
+                      value_range=(0.0, 1000.0), read_only=True)
         latency = declare(self, 'rtsp_latency_ms', 100, 'RTSP jitter buffer, ms',
-                          value_range=(0, 10000), **ro)
-        rtsp_tcp = declare(self, 'rtsp_tcp', True, 'RTSP: RTP over TCP', **ro)
+                          value_range=(0, 10000), read_only=True)
+        rtsp_tcp = declare(self, 'rtsp_tcp', True, 'RTSP: RTP over TCP', read_only=True)
         calibration_file = declare(self, 'calibration_file', '', 'Camera calibration YAML '
-                                   '(publishes camera_info when set)', **ro)
+                                   '(publishes camera_info when set)', read_only=True)
         watchdog_s = declare(self, 'watchdog_timeout_s', 5.0, 'Seconds without a frame '
-                             'before the source is restarted', value_range=(0.1, 600.0), **ro)
+                             'before the source is restarted', value_range=(0.1, 600.0),
+                             read_only=True)
         initial_s = declare(self, 'reconnect_initial_s', 0.5, 'First reconnect delay, s',
-                            value_range=(0.01, 60.0), **ro)
+                            value_range=(0.01, 60.0), read_only=True)
         max_s = declare(self, 'reconnect_max_s', 10.0, 'Longest reconnect delay, s',
-                        value_range=(0.01, 3600.0), **ro)
+                        value_range=(0.01, 3600.0), read_only=True)
         output = declare(self, 'output', 'none', 'Annotated video output',
-                         choices=tuple(k.value for k in OutputKind), **ro)
+                         choices=tuple(k.value for k in OutputKind), read_only=True)
         out_host = declare(self, 'output_host', '127.0.0.1', 'UDP destination, or RTSP '
-                           'bind address', **ro)
+                           'bind address', read_only=True)
         out_port = declare(self, 'output_port', 5600, 'UDP port or RTSP server port',
-                           value_range=(1, 65535), **ro)
-        out_mount = declare(self, 'output_mount', '/track', 'RTSP mount point', **ro)
+                           value_range=(1, 65535), read_only=True)
+        out_mount = declare(self, 'output_mount', '/track', 'RTSP mount point', read_only=True)
         out_path = declare(self, 'output_path', '', 'Output file (.mp4 .mkv .ts .h264 '
-                           '.h265)', **ro)
+                           '.h265)', read_only=True)
         out_codec = declare(self, 'output_codec', 'h264', 'Output codec',
-                            choices=('h264', 'h265'), **ro)
+                            choices=('h264', 'h265'), read_only=True)
         out_kbps = declare(self, 'output_bitrate_kbps', 2000, 'Output bit rate, kbit/s',
-                           value_range=(64, 100000), **ro)
+                           value_range=(64, 100000), read_only=True)
         out_gop = declare(self, 'output_keyframe_interval', 30, 'Frames between key frames',
-                          value_range=(1, 600), **ro)
+                          value_range=(1, 600), read_only=True)
         out_fps = declare(self, 'output_fps', 30.0, 'Nominal output rate, frames/s',
-                          value_range=(1.0, 1000.0), **ro)
+                          value_range=(1.0, 1000.0), read_only=True)
         rtsp_user = declare(self, 'output_rtsp_user', '', 'RTSP output login user (empty: '
-                            'no login)', **ro)
+                            'no login)', read_only=True)
         password_env = declare(self, 'output_rtsp_password_env', 'SAMURAI_RTSP_PASSWORD',
-                               'Environment variable holding the RTSP output password', **ro)
+                               'Environment variable holding the RTSP output password',
+                               read_only=True)
         max_wait = declare(self, 'overlay_max_wait_s', 0.5, 'Longest a frame waits for its '
                            'track before it is sent with the last one (drawn thin), s',
                            value_range=(0.0, 60.0))
         max_pending = declare(self, 'overlay_max_pending', 30, 'Frames kept waiting for '
-                              'their track', value_range=(1, 1000), **ro)
+                              'their track', value_range=(1, 1000), read_only=True)
         self.draw_detections = declare(self, 'draw_detections', False,
                                        'Draw detector boxes on the output')
         self.draw_mask = declare(self, 'draw_mask', False, 'Tint the target mask on the output')
         period = declare(self, 'diagnostics_period_s', 1.0, 'Diagnostics period, s',
-                         value_range=(0.1, 60.0), **ro)
+                         value_range=(0.1, 60.0), read_only=True)
 
         # Validate everything before creating anything (a bad parameter refuses to start).
         self.source = parse_source(
