@@ -76,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     tracker.add_argument('--set', dest='overrides', action='append', default=[],
                          metavar='KEY=VALUE', help='any other runtime config knob (repeatable)')
     output = parser.add_argument_group('output')
-    output.add_argument('-o', '--output', type=Path, default=Path('samurai_eval_results'),
-                        help='output folder (default: ./samurai_eval_results)')
+    output.add_argument('-o', '--output', type=Path, default=Path('artifacts/eval'),
+                        help='output folder (default: ./artifacts/eval, git-ignored)')
     output.add_argument('--absent-frames', choices=ABSENT_FRAME_POLICIES, default='auto',
                         help="absent frames in the accuracy metrics: 'fail' counts them as "
                              "failures (LaSOT/UAV123 toolkits), 'exclude' drops them (OTB); "

@@ -61,7 +61,9 @@ def _clean(value: Any) -> Any:
         return [_clean(item) for item in value]
     if isinstance(value, np.ndarray):
         return _clean(value.tolist())
-    if isinstance(value, (np.integer,)):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, (float, np.floating)):
         number = float(value)
