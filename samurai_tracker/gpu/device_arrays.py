@@ -144,6 +144,19 @@ class ArrayFamily:
         import pycuda.gpuarray as gpuarray
         return gpuarray.to_gpu(h)
 
+    def download(self, array: Any) -> np.ndarray:
+        """Copy a device array of this family to a new host array (synchronises)."""
+        if self.kind == 'torch':
+            return array.detach().cpu().numpy()
+        return np.asarray(array.get())
+
+    def fill(self, array: Any, value: float) -> None:
+        """Set every element of ``array`` to ``value`` (used to poison outputs in tests)."""
+        if self.kind == 'torch':
+            array.fill_(value)
+        else:
+            array.fill(value)
+
     def stream(self) -> int:
         """Raw handle of the library's current stream on this device (0: legacy default)."""
         if self.kind == 'torch':
