@@ -158,3 +158,49 @@ def test_free_udp_port_is_bindable():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(('127.0.0.1', port))
     assert os.path.exists('/dev/null')
+
+
+def test_rtsp_output_serves_only_with_the_right_login():
+    import threading
+
+    from samurai_tracker.bridge.backoff import BackoffPolicy
+    from samurai_tracker.bridge.rtsp_output import RtspServerOutput
+    from samurai_tracker.bridge.specs import RtspCredentials
+
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    server = RtspServerOutput(OutputSpec('rtsp', host='127.0.0.1', port=port, mount='/t',
+                                         credentials=RtspCredentials('robot', 'pw1')), fps=30)
+    stop = threading.Event()
+
+    def feed():
+        index = 0
+        while not stop.is_set():
+            server.push(CLIP.frame(index % CLIP.num_frames), index)
+            index += 1
+            time.sleep(1 / 30)
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        results = {}
+        for password in ('wrong', 'pw1'):
+            got = []
+            client = Ingest(parse_source(f'rtsp://robot:{password}@127.0.0.1:{port}/t'),
+                            got.append, watchdog_s=3.0,
+                            backoff=BackoffPolicy(0.1, 2.0, 0.5))
+            client.start()
+            deadline = time.monotonic() + 8
+            while len(got) < 5 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            client.stop()
+            results[password] = (len(got), client.health.snapshot(time.monotonic()))
+    finally:
+        stop.set()
+        feeder.join(2)
+        server.close()
+    frames, snap = results['wrong']
+    assert frames == 0 and 'Unauthorized' in snap.last_error and snap.reconnects >= 1
+    frames, snap = results['pw1']
+    assert frames >= 5 and snap.reconnects == 0
+    assert server.frames_sent >= 5
