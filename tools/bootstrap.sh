@@ -19,6 +19,8 @@
 #
 # Environment: SAMURAI_VENV (default .venv), SAMURAI_SKIP_APT=1 to skip step 1.
 set -euo pipefail
+shopt -s nullglob  # a package without srv/ must not leave a literal 'srv/*' behind
+trap 'echo "[bootstrap] error: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${SAMURAI_VENV:-$ROOT/.venv}"
@@ -30,7 +32,7 @@ log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
 
 # stamp NAME FILES... : true when the stamp for NAME matches the hash of FILES
-hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+hash_of() { { cat "$@" 2>/dev/null || true; } | sha256sum | cut -d' ' -f1; }
 stamp_ok() { local name=$1; shift; [[ -f "$STAMPS/$name" && "$(cat "$STAMPS/$name")" == "$(hash_of "$@")" ]]; }
 stamp_set() { local name=$1; shift; mkdir -p "$STAMPS"; hash_of "$@" > "$STAMPS/$name"; }
 
