@@ -41,6 +41,8 @@ setup(
             'samurai-export = samurai_tracker.engines.export_cli:main',
             'samurai-build-engines = samurai_tracker.engines.trt_build:main',
             'samurai-eval = samurai_tracker.evaluation.cli:main',
+            'samurai_pipeline = samurai_tracker.launching.composed:main',
+            'samurai-demo = samurai_tracker.demo:main',
         ],
     },
 )

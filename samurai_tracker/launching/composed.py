@@ -1,0 +1,110 @@
+"""samurai_pipeline: every node of the pipeline in one process, frames passed by reference.
+
+``ros2 run samurai_tracker samurai_pipeline source:=clip.mp4 model_dir:=models`` (or
+``pipeline.launch.py composed:=true``) builds the same plan as ``pipeline.launch.py`` and
+instantiates the camera bridge, detector, tracker and fusion nodes in this process on a
+multi-threaded executor. Frames move through the in-process frame bus (no serialisation);
+detections, tracks and status still travel as topics, so RViz, rosbag and other processes
+see the same graph as in the multi-process launch.
+
+Arguments are launch arguments (``name:=value``, see ``--help``) followed optionally by
+``--ros-args``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+from samurai_tracker.launching.arguments import ARGUMENTS, LaunchArgumentError, parse_arguments
+from samurai_tracker.launching.plan import NodeSpec, pipeline_plan
+
+__all__ = ['main', 'split_launch_arguments']
+
+#: module -> Node subclass of each node the pipeline can compose.
+NODE_CLASSES = {
+    'samurai_tracker.bridge.bridge_node': 'CameraBridgeNode',
+    'samurai_tracker.detector.detector_node': 'DetectorNode',
+    'samurai_tracker.tracker.tracker_node': 'TrackerNode',
+    'samurai_fusion.fusion_node': 'FusionNode',
+}
+
+
+def split_launch_arguments(argv: List[str]) -> Dict[str, str]:
+    """Parse ``name:=value`` words (before any ``--ros-args``) into a dict."""
+    words = argv[:argv.index('--ros-args')] if '--ros-args' in argv else argv
+    given: Dict[str, str] = {}
+    for word in words:
+        if ':=' not in word:
+            raise LaunchArgumentError(f"expected name:=value, got '{word}' (see --help)")
+        name, value = word.split(':=', 1)
+        given[name] = value
+    return given
+
+
+def _rclpy_args(plan: List[NodeSpec], params_file: str) -> List[str]:
+    args = ['samurai_pipeline', '--ros-args', '--params-file', params_file]
+    namespace = plan[0].namespace
+    if namespace:
+        args += ['-r', f'__ns:={namespace}']
+    for spec in plan:
+        for source, target in spec.remappings:
+            args += ['-r', f'{spec.name}:{source}:={target}']
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the composed pipeline; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if '--help' in argv or '-h' in argv:
+        print((__doc__ or '').strip() + '\n\nLaunch arguments:')
+        for name, (default, description) in ARGUMENTS.items():
+            print(f'  {name}:={default!r:<22} {description}')
+        return 0
+    try:
+        given = split_launch_arguments(argv)
+        given['composed'] = 'true'
+        plan = pipeline_plan(parse_arguments(given))
+    except LaunchArgumentError as error:
+        print(f'samurai_pipeline: {error}', file=sys.stderr)
+        return 2
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+    with tempfile.NamedTemporaryFile('w', suffix='.yaml', delete=False) as handle:
+        yaml.safe_dump({f'{spec.namespace}/{spec.name}': {'ros__parameters': spec.parameters}
+                        for spec in plan}, handle)
+        params_file = handle.name
+    rclpy.init(args=_rclpy_args(plan, params_file))
+    nodes: List[Any] = []
+    code = 0
+    try:
+        for spec in plan:
+            module = importlib.import_module(spec.module)
+            nodes.append(getattr(module, NODE_CLASSES[spec.module])())
+        executor = MultiThreadedExecutor(num_threads=max(4, 2 * len(nodes)))
+        for node in nodes:
+            executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (ValueError, FileNotFoundError) as error:
+        print(f'samurai_pipeline: cannot start: {error}', file=sys.stderr)
+        code = 2
+    finally:
+        for node in reversed(nodes):
+            close = getattr(node, 'close', None)
+            if callable(close):
+                close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+        os.unlink(params_file)
+    return code
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
