@@ -239,6 +239,9 @@ class ScenarioRun:
     scenario : Scenario
     steps : list of FusionStep
         One per frame, in order.
+    tracker_tracks : list of Track
+        The scripted tracker's own status per frame (what a consumer would see without
+        fusion).
     reseeds : list of (int, ReseedRequest)
         Frame index and request of every reseed the filter asked for.
     counters : dict
@@ -248,6 +251,7 @@ class ScenarioRun:
 
     scenario: Scenario
     steps: List[FusionStep] = field(default_factory=list)
+    tracker_tracks: List[Track] = field(default_factory=list)
     reseeds: List[Tuple[int, ReseedRequest]] = field(default_factory=list)
     counters: Dict[str, int] = field(default_factory=dict)
 
@@ -290,8 +294,14 @@ SCENARIOS = ('constant_motion', 'occlusion_30', 'distractor_crossing', 'blinking
 """Names accepted by :func:`make_scenario`."""
 
 
-def run_scenario(scenario: Scenario, config: Optional[FusionConfig] = None) -> ScenarioRun:
-    """Play ``scenario`` through a fresh fusion filter; reseeds are answered at once."""
+def run_scenario(scenario: Scenario, config: Optional[FusionConfig] = None,
+                 deliver_reseeds: bool = True) -> ScenarioRun:
+    """Play ``scenario`` through a fresh fusion filter.
+
+    Reseed requests are answered at once by the scripted tracker; with
+    ``deliver_reseeds=False`` they are recorded but never delivered (open loop: the
+    tracker-only baseline).
+    """
     rng = np.random.default_rng(scenario.seed)
     fusion = FusionFilter(config or FusionConfig(target_class=TARGET_CLASS))
     tracker = ScriptedTracker(scenario, rng)
@@ -299,10 +309,12 @@ def run_scenario(scenario: Scenario, config: Optional[FusionConfig] = None) -> S
     for index in range(scenario.num_frames):
         detections = detect(scenario, index, rng)
         status = tracker.observe(index, detections)
+        run.tracker_tracks.append(status)
         step = fusion.step(scenario.stamp_ns(index), status, detections, scenario.image_size)
         run.steps.append(step)
         if step.reseed is not None:
             run.reseeds.append((index, step.reseed))
-            tracker.reseed(step.reseed, index)
+            if deliver_reseeds:
+                tracker.reseed(step.reseed, index)
     run.counters = dict(fusion.counters)
     return run
