@@ -70,7 +70,7 @@ class KalmanState:
         mean = np.array(self.mean, dtype=np.float64)
         cov = np.array(self.covariance, dtype=np.float64)
         if mean.shape != (8,) or cov.shape != (8, 8):
-            raise ValueError(f'KalmanState needs mean (8,) and covariance (8, 8), got '
+            raise ValueError(f'KalmanState needs mean of shape (8,) and covariance (8, 8), got '
                              f'{mean.shape} and {cov.shape}')
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(cov))):
             raise ValueError('KalmanState must be finite')

@@ -33,7 +33,7 @@ from samurai_tracker.tracker.lifecycle import (after_coast, after_measurement, a
                                                confidence, LifeState)
 from samurai_tracker.tracker.memory import MemoryBank, MemoryEntry
 from samurai_tracker.tracker.models import open_models, SamuraiModels
-from samurai_tracker.tracker.selection import choose_candidate, SelectionState
+from samurai_tracker.tracker.selection import Choice, choose_candidate, SelectionState
 
 __all__ = ['STAGES', 'SamuraiTracker', 'load_tracker']
 
@@ -102,6 +102,8 @@ class SamuraiTracker:
                                config.memory_bank_kf_score_threshold)
         self.timings: Dict[str, float] = {s: 0.0 for s in STAGES}
         self.last_track: Track = Track(TrackState.IDLE, BoxSource.NONE, None, 0.0, 0)
+        self.last_choice: Optional[Choice] = None
+        """The candidate choice of the last full inference (None after a seed or coast)."""
         self._track_id = 0
         self._clear()
 
@@ -341,6 +343,7 @@ class SamuraiTracker:
         self._coasted = 0
         self._last_box = box
         self._life = after_seed(reseed, conf, stamp, self.config)
+        self.last_choice = None
         self._mask = (self.ops.to_host(high_res[0, 0]).astype(np.float32), window,
                       (width, height))
         self.timings = clock.finish()
@@ -408,6 +411,7 @@ class SamuraiTracker:
         self._selection = SelectionState(predicted, self._selection.stable_frames)
         self._coasted += 1
         self._life = after_coast(self._life, stamp, self.config)
+        self.last_choice = None
         self._mask = None
         self.timings = {s: 0.0 for s in STAGES}
         self.timings['glue'] = self.timings['total'] = (time.perf_counter() - start) * 1e3
@@ -500,6 +504,7 @@ class SamuraiTracker:
         if good:
             self._last_box = choice.box
         self._life = life
+        self.last_choice = choice
         self._mask = (self.ops.to_host(chosen[0, 0]).astype(np.float32), window,
                       (width, height))
         self.timings = clock.finish()
