@@ -17,6 +17,11 @@ Subscriptions
     ids or scores outside [0, 1] are counted and skipped.
 ``camera_info`` (sensor_msgs/CameraInfo)
     Optional; its width and height override ``image_width`` / ``image_height``.
+``image`` (sensor_msgs/Image, best effort, depth 1)
+    Subscribed only while the image size is unknown (no ``image_width`` /
+    ``image_height`` and no ``camera_info``): the first image's width and height are kept
+    and the subscription is dropped, so the offset works out of the box at the cost of one
+    image.
 
 Publications (stamped with the image's stamp; frame id from the tracker's status)
 ---------------------------------------------------------------------------------
@@ -66,7 +71,7 @@ from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from samurai_interfaces.msg import TrackStatus
 from samurai_interfaces.srv import Reseed
-from sensor_msgs.msg import CameraInfo
+from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from vision_msgs.msg import Detection2D, Detection2DArray
 
@@ -77,8 +82,9 @@ from samurai_fusion.gating import GateConfig
 from samurai_fusion.offset import target_offset
 from samurai_fusion.reseed_scheduler import ReseedScheduler
 from samurai_tracker.records import SeedPolicy, TrackState
-from samurai_tracker.ros import box_to_msg, declare, detections_from_msg, ns_to_stamp, \
-    RESULT_QOS, run_node, stamp_to_ns, status_to_track, track_to_detection, track_to_status
+from samurai_tracker.ros import box_to_msg, declare, detections_from_msg, IMAGE_QOS, \
+    ns_to_stamp, RESULT_QOS, run_node, stamp_to_ns, status_to_track, track_to_detection, \
+    track_to_status
 
 # name -> (default, description, range); all of them map onto FusionConfig / GateConfig.
 _FILTER_PARAMS: Dict[str, Tuple[Any, str, Optional[Tuple[float, float]]]] = {
@@ -165,6 +171,10 @@ class FusionNode(Node):
         self.create_subscription(Detection2DArray, 'detections', self._on_detections,
                                  RESULT_QOS)
         self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info, RESULT_QOS)
+        self._size_sub: Any = None
+        if self._known_size() is None:
+            self._size_sub = self.create_subscription(Image, 'image', self._on_size_image,
+                                                      IMAGE_QOS)
         self.reseed_client: Any = self.create_client(Reseed, self.reseed_service)
         self.create_timer(0.1, self._on_timer)
         self.get_logger().info(
@@ -243,6 +253,18 @@ class FusionNode(Node):
     def _on_camera_info(self, msg: CameraInfo) -> None:
         if msg.width > 0 and msg.height > 0:
             self.image_size = (int(msg.width), int(msg.height))
+            self._drop_size_subscription()
+
+    def _on_size_image(self, msg: Image) -> None:
+        if msg.width > 0 and msg.height > 0 and self._known_size() is None:
+            self.image_size = (int(msg.width), int(msg.height))
+            self.get_logger().info(f'image size {msg.width}x{msg.height} (from image)')
+        self._drop_size_subscription()
+
+    def _drop_size_subscription(self) -> None:
+        if self._size_sub is not None and self._known_size() is not None:
+            self.destroy_subscription(self._size_sub)
+            self._size_sub = None
 
     def _admitted(self, verdict: Admission, what: str) -> None:
         if verdict == Admission.RESYNC:
@@ -279,8 +301,8 @@ class FusionNode(Node):
                 if not self._warned_size:
                     self._warned_size = True
                     self.get_logger().warning('image size unknown (set image_width and '
-                                              'image_height, or publish camera_info): '
-                                              '~/target_offset is not published')
+                                              'image_height, or publish camera_info or '
+                                              'image): ~/target_offset is not published')
             else:
                 offset = Vector3Stamped(header=header)
                 offset.vector.x, offset.vector.y, offset.vector.z = target_offset(track.box,

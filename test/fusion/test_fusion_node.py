@@ -5,15 +5,18 @@ import threading
 import time
 
 from geometry_msgs.msg import Vector3Stamped
+import numpy as np
 import pytest
 from ros_harness import NodeProcess, RosClient, wait_until
 from samurai_interfaces.msg import TrackStatus
 from samurai_interfaces.srv import Reseed
+from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
 from samurai_tracker.records import Box, BoxSource, Detections, Track, TrackState
-from samurai_tracker.ros import detections_to_msg, ns_to_stamp, RESULT_QOS, track_to_status
+from samurai_tracker.ros import detections_to_msg, IMAGE_QOS, ns_to_stamp, RESULT_QOS, \
+    rgb_to_image, track_to_status
 
 NODE = 'samurai_fusion.fusion_node'
 BASE_NS = 1_700_000_000_000_000_000
@@ -191,3 +194,24 @@ def _final_counters(log):
     line = next(line for line in log.splitlines() if 'fusion stopped:' in line)
     pairs = line.split('fusion stopped:')[1].split(',')
     return {k.strip(): int(v) for k, v in (pair.split('=') for pair in pairs)}
+
+
+def test_image_size_is_learnt_from_one_image_for_the_offset():
+    params = {k: v for k, v in PARAMS.items() if k not in ('image_width', 'image_height')}
+    with NodeProcess(NODE, name='fusion', params=params) as proc, RosClient() as ros:
+        offsets = ros.subscribe(Vector3Stamped, '/fusion/target_offset', RESULT_QOS)
+        image_pub = ros.publisher(Image, '/image', IMAGE_QOS)
+        status_pub = ros.publisher(TrackStatus, '/tracker/status', RESULT_QOS)
+        det_pub = ros.publisher(Detection2DArray, '/detections', RESULT_QOS)
+        assert ros.wait_for_subscribers(image_pub, 1, 30), proc.output
+        assert ros.wait_for_subscribers(status_pub, 1, 30), proc.output
+        image = rgb_to_image(np.zeros((400, 800, 3), np.uint8), _header(0))
+        assert wait_until(lambda: image_pub.publish(image) or 'image size 800x400' in
+                          proc.output, 10, period=0.3), proc.output
+        assert wait_until(lambda: image_pub.get_subscription_count() == 0, 10)
+        _play(status_pub, det_pub, [(i, _status(i), _detections(i)) for i in range(3)])
+        assert wait_until(lambda: len(offsets) >= 3, 10), proc.output
+        # centre x = 200 + 2 i in an 800-wide image; y = 240 in a 400-high one
+        assert offsets[0].vector.x == pytest.approx((200 - 400) / 400, abs=0.01)
+        assert offsets[0].vector.y == pytest.approx((240 - 200) / 200, abs=0.01)
+        assert proc.stop() == 0, proc.output
