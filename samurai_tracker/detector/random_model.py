@@ -23,7 +23,7 @@ torch is imported inside the builders: it is needed to make models, never to run
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Optional, Tuple
 
 __all__ = ['build_band_detector_onnx', 'build_random_yolo_onnx', 'num_anchors']
 
@@ -123,7 +123,9 @@ def build_random_yolo_onnx(path: str, num_classes: int = 80, input_size: int = 6
 
 def build_band_detector_onnx(path: str, num_classes: int = 80, class_id: int = 0,
                              input_size: int = 320, white_level: float = 0.99,
-                             black_level: float = 0.05) -> str:
+                             black_level: float = 0.05, object_score: float = 1.0,
+                             decoy: Optional[Tuple[float, float, float, float, float]] = None
+                             ) -> str:
     """Write a detector that finds the :class:`SyntheticClip` object (see the module notes).
 
     Parameters
@@ -139,16 +141,25 @@ def build_band_detector_onnx(path: str, num_classes: int = 80, class_id: int = 0
     white_level, black_level : float
         A pixel belongs to the top band when all three channels exceed ``white_level``, to
         the bottom band when all three lie under ``black_level`` (0..1 input scale).
+    object_score : float
+        Score (0..1] reported for the found object.
+    decoy : tuple of float, optional
+        ``(cx, cy, w, h, score)``: a second, constant detection of ``class_id`` in input
+        pixels, reported on every image; lets tests tell seed policies apart (a confident
+        decoy away from the centre against the real object near it).
 
     Returns
     -------
     str
-        ``path``. The single anchor scores 1.0 for ``class_id`` when a band is seen, 0
-        otherwise; other classes score 0.
+        ``path``. The first anchor scores ``object_score`` for ``class_id`` when a band is
+        seen, 0 otherwise; other classes score 0. With a decoy the output is
+        ``[1, 4 + nc, 2]``.
 
     """
     if not 0 <= class_id < num_classes:
         raise ValueError(f'class_id must lie in [0, {num_classes}), got {class_id}')
+    if not 0 < object_score <= 1:
+        raise ValueError(f'object_score must lie in (0, 1], got {object_score}')
     num_anchors(input_size)
     torch = _import_torch()
 
@@ -170,7 +181,14 @@ def build_band_detector_onnx(path: str, num_classes: int = 80, class_id: int = 0
             box = torch.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1]) * found
             scores = (index[:1] * 0).repeat(num_classes)  # zeros traced as an op, not a constant
             onehot = (torch.arange(num_classes) == class_id).float()
-            scores = scores + onehot * found
-            return torch.cat([box, scores]).view(1, 4 + num_classes, 1)
+            scores = scores + onehot * found * float(object_score)
+            found_anchor = torch.cat([box, scores]).view(1, 4 + num_classes, 1)
+            if decoy is None:
+                return found_anchor
+            zero = index[:1] * 0  # traced as an op, so the decoy is not folded away
+            fixed = torch.stack([zero[0] + float(v) for v in decoy[:4]])
+            decoy_scores = onehot * float(decoy[4]) + zero
+            decoy_anchor = torch.cat([fixed, decoy_scores]).view(1, 4 + num_classes, 1)
+            return torch.cat([found_anchor, decoy_anchor], dim=2)
 
     return _export(torch, BandDetector(), path, input_size)

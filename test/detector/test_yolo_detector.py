@@ -134,3 +134,17 @@ def test_model_files_are_checked(tmp_path):
         open_detector_backend(str(tmp_path / 'none.onnx'))
     with pytest.raises(BackendError, match='unknown model type'):
         open_detector_backend(str(tmp_path / 'model.pt'))
+
+
+def test_band_model_decoy_and_object_score(tmp_path):
+    path = build_band_detector_onnx(str(tmp_path / 'decoy.onnx'), num_classes=3, class_id=1,
+                                    input_size=320, object_score=0.6,
+                                    decoy=(60.0, 100.0, 30.0, 20.0, 0.9))
+    detector = YoloDetector(open_detector_backend(path), class_names=['a', 'b', 'c'])
+    clip = SyntheticClip(width=640, height=480, num_frames=10)
+    found = detector.detect(clip.frame(0))
+    assert found.class_ids.tolist() == [1, 1]
+    np.testing.assert_allclose(found.scores, [0.9, 0.6], atol=1e-6)
+    # decoy centre (60, 100) in the 320 input of a 640x480 image: scale 0.5, pad_y 40
+    np.testing.assert_allclose(found.xyxy[0], [90, 100, 150, 140], atol=1e-3)
+    assert found.box(1).iou(clip.truth(0)) > 0.9
