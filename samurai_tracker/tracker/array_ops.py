@@ -128,13 +128,14 @@ def crop_and_resize(frame: UInt8Image, window: Tuple[int, int, int, int], size: 
             region = np.empty((height, width, 3), np.uint8)
             region[:] = np.asarray(fill, np.uint8)
         else:
-            region = cv2.copyMakeBorder(region, top, bottom, left, right,
-                                        cv2.BORDER_CONSTANT, value=[float(v) for v in fill])
+            region = np.asarray(cv2.copyMakeBorder(
+                region, top, bottom, left, right, cv2.BORDER_CONSTANT,
+                value=[float(v) for v in fill]), np.uint8)
     shrink = width >= size and height >= size
     interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     if (width, height) == (size, size):
         return np.ascontiguousarray(region)
-    return cv2.resize(region, (size, size), interpolation=interpolation)
+    return np.asarray(cv2.resize(region, (size, size), interpolation=interpolation), np.uint8)
 
 
 class NumpyOps:

@@ -392,7 +392,7 @@ class SamuraiTracker:
             return self.last_track
         kf = self._selection.kf
         predicted = kalman.predict(kf) if kf is not None else None
-        if self._may_coast(predicted):
+        if predicted is not None and self._may_coast(predicted):
             return self._coast(predicted, width, height, stamp)
         return self._infer(frame_rgb, predicted, width, height, stamp)
 
