@@ -97,3 +97,77 @@ def test_bad_inputs_are_rejected_before_launch():
     with pytest.raises(ValueError, match='tpos_index'):
         slot = cupy.zeros((1, 64, 4, 4), cupy.float32)
         ops.assemble_memory_bank([slot], [slot], [7], cupy.zeros((7, 64), cupy.float32))
+
+
+@needs_gpu
+def test_cuda_glue_ops_match_torch_ops():
+    torch = pytest.importorskip('torch')
+    if not _torch_cuda():
+        pytest.skip('torch has no CUDA here')
+    from samurai_tracker.gpu.glue_array_ops import CudaGlueOps
+    from samurai_tracker.tracker.array_ops import TorchOps
+
+    ours, theirs = CudaGlueOps('cuda'), TorchOps('cuda')
+    x = torch.randn(1, 256, 32, 32, device='cuda')
+    assert torch.equal(ours.tokens(x), theirs.tokens(x))
+    t = theirs.tokens(x)
+    assert torch.equal(ours.untokens(t, 32, 32), x)
+    logits = torch.randn(1, 4, 128, 128, device='cuda') * 4
+    up_ours, up_theirs = ours.upsample(logits[:, 1:2], 512), theirs.upsample(logits[:, 1:2], 512)
+    assert (up_ours - up_theirs).abs().max().item() <= 1e-5 * logits.abs().max().item()
+    np.testing.assert_array_equal(ours.mask_box(up_theirs[0, 0]),
+                                  theirs.mask_box(up_theirs[0, 0]))
+    assert ours.mask_box(torch.full((64, 64), -1.0, device='cuda')) is None
+    img = np.random.default_rng(0).integers(0, 256, size=(720, 1280, 3), dtype=np.uint8)
+    window = (400, 100, 300, 300)
+    want = ref.crop_resize_normalize(img, [400, 100, 700, 400], 512)
+    for frame in (img, torch.from_numpy(img).cuda()):
+        got = ours.preprocess(frame, window, 512, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+        np.testing.assert_array_equal(got.cpu().numpy(), want)
+
+
+class _TorchModuleBackend:
+    """A real (tiny) CUDA model behind the ModelBackend interface."""
+
+    def __init__(self, torch):
+        from samurai_tracker.backends.base import TensorSpec
+
+        self.torch = torch
+        self.net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(),
+                                       torch.nn.Conv2d(8, 2, 1)).cuda().eval()
+        self.inputs = (TensorSpec('image', (1, 3, 32, 32), 'float32'),)
+        self.outputs = (TensorSpec('out', (1, 2, 32, 32), 'float32'),
+                        TensorSpec('mean', (1,), 'float32'))
+        self.device = 'cuda'
+        self.name = 'toy'
+
+    def run(self, feeds):
+        with self.torch.inference_mode():
+            y = self.net(feeds['image'])
+        return {'out': y, 'mean': y.mean().reshape(1)}
+
+
+@needs_gpu
+def test_graphed_backend_replays_like_eager():
+    torch = pytest.importorskip('torch')
+    if not _torch_cuda():
+        pytest.skip('torch has no CUDA here')
+    from samurai_tracker.backends.base import BackendError
+    from samurai_tracker.gpu.cuda_graphs import GraphedBackend
+
+    eager = _TorchModuleBackend(torch)
+    graphed = GraphedBackend(eager)
+    kept = []
+    for _ in range(3):
+        x = torch.randn(1, 3, 32, 32, device='cuda')
+        got = graphed.run({'image': x})
+        want = eager.run({'image': x})
+        kept.append((got['out'], want['out']))
+        torch.testing.assert_close(got['out'], want['out'])
+    assert graphed.captures == 1
+    for got, want in kept:  # cloned outputs survive later replays
+        torch.testing.assert_close(got, want)
+    with pytest.raises(BackendError, match='missing input'):
+        graphed.run({})
+    with pytest.raises(BackendError, match='CUDA tensor'):
+        graphed.run({'image': np.zeros((1, 3, 32, 32), np.float32)})
