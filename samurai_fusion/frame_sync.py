@@ -217,6 +217,20 @@ class FrameSync:
             out.append(self._release(min(self._entries)))
         return out
 
-    def flush(self) -> List[SyncedFrame]:
-        """Release every waiting frame, oldest first (when the streams have stalled)."""
-        return [self._release(stamp) for stamp in sorted(self._entries)]
+    def flush(self, detections_only: bool = True) -> List[SyncedFrame]:
+        """Release waiting frames, oldest first, when the streams have stalled.
+
+        Parameters
+        ----------
+        detections_only : bool
+            Also release frames that have detections but no tracker status yet. False
+            keeps them waiting for a slow tracker (they are released, in order, behind the
+            first frame that must wait).
+
+        """
+        out: List[SyncedFrame] = []
+        for stamp in sorted(self._entries):
+            if not detections_only and not self._entries[stamp].has_track:
+                break
+            out.append(self._release(stamp))
+        return out

@@ -58,7 +58,8 @@ Parameters
 ``reseed_call_timeout_s`` (read-only), ``image_width``, ``image_height`` (pixels, 0 =
 unknown until ``camera_info``), ``max_lag_frames``, ``stream_timeout_s``,
 ``max_stamp_jump_s`` (read-only: stamp matching), ``flush_after_s`` (release waiting
-stamps after this long without input).
+stamps after this long without input), ``tracker_timeout_s`` (only then fuse detections
+that have no tracker status).
 """
 
 from __future__ import annotations
@@ -151,6 +152,10 @@ class FusionNode(Node):
         self.flush_after_s = declare(self, 'flush_after_s', 0.5,
                                      'release waiting stamps after this long without input (s)',
                                      value_range=(0.01, 60.0))
+        self.tracker_timeout_s = declare(
+            self, 'tracker_timeout_s', 5.0, 'fuse detections without a tracker status once '
+            'the tracker has been silent this long (s; the first frames of a CPU tracker are '
+            'slow)', value_range=(0.01, 3600.0))
         # ---- core -------------------------------------------------------------------
         self.fusion = FusionFilter(self._config(self.params))
         self.sync = FrameSync(max_lag_frames=max_lag,
@@ -162,6 +167,7 @@ class FusionNode(Node):
                                          'reseed_calls': 0, 'reseed_accepted': 0}
         self._frame_id = ''
         self._last_input = time.monotonic()
+        self._last_status = time.monotonic()
         self._warned_size = False
         # ---- publishers, subscriptions, clients, timers ------------------------------
         self.status_pub = self.create_publisher(TrackStatus, '~/status', RESULT_QOS)
@@ -210,8 +216,8 @@ class FusionNode(Node):
         for param in params:
             if param.name in values:
                 values[param.name] = param.value
-            elif param.name == 'flush_after_s':
-                self.flush_after_s = float(param.value)
+            elif param.name in ('flush_after_s', 'tracker_timeout_s'):
+                setattr(self, param.name, float(param.value))
             elif param.name in ('image_width', 'image_height'):
                 width, height = self.image_size
                 self.image_size = (int(param.value), height) if param.name == 'image_width' \
@@ -226,7 +232,7 @@ class FusionNode(Node):
 
     # ---- inputs ----------------------------------------------------------------------
     def _on_status(self, msg: TrackStatus) -> None:
-        self._last_input = time.monotonic()
+        self._last_input = self._last_status = time.monotonic()
         try:
             track = status_to_track(msg)
         except ValueError as error:
@@ -350,8 +356,10 @@ class FusionNode(Node):
             self.get_logger().warning(f'reseed refused: {reason}')
 
     def _on_timer(self) -> None:
-        if len(self.sync) and time.monotonic() - self._last_input > self.flush_after_s:
-            self._drain(self.sync.flush())
+        now = time.monotonic()
+        if len(self.sync) and now - self._last_input > self.flush_after_s:
+            self._drain(self.sync.flush(
+                detections_only=now - self._last_status > self.tracker_timeout_s))
         self._call_reseed()
 
     def close(self) -> None:

@@ -131,3 +131,14 @@ def test_capacity_bounds_the_buffer():
     assert sync.counters['overflow'] > 0
     rest = [f.stamp_ns for f in sync.flush()]
     assert rest == sorted(rest) and len(sync) == 0
+
+
+def test_flush_can_keep_detections_waiting_for_a_slow_tracker():
+    sync = FrameSync()
+    sync.add_detections(0, _dets())
+    sync.add_detections(33 * MS, _dets())
+    assert sync.pop_ready() == []
+    assert sync.flush(detections_only=False) == []  # the tracker is slow, not gone
+    sync.add_track(0, _track())
+    assert [f.stamp_ns for f in sync.pop_ready()] == [0]
+    assert [(f.stamp_ns, f.track) for f in sync.flush()] == [(33 * MS, None)]
