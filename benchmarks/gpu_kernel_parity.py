@@ -222,7 +222,8 @@ def main() -> int:
         for tool, v in report['sanitizer'].items():
             print(f"compute-sanitizer {tool:10} errors={v['errors']} hazards={v['hazards']} "
                   f"rc={v['returncode']} ({v['seconds']:.0f} s)")
-            ok = ok and v['errors'] == 0
+            clean = v['hazards'] == 0 if tool == 'racecheck' else v['errors'] == 0
+            ok = ok and clean and v['returncode'] == 0
     if not args.parity_only:
         report['timing'] = _timing()
         print(f"\n{'kernel':36} {'ours us':>9} {'torch us':>9} {'x torch':>8} {'numpy us':>10}")

@@ -11,6 +11,8 @@ reads "object present", as a trained model on a visible target), runs the projec
   the GPU as uint8 tensors;
 - ``cuda-glue+graphs``: the same with the four per-frame models replayed from CUDA
   graphs (:class:`GraphedBackend`);
+- ``...+bank``: also the memory bank assembled by the kernels (:class:`DeviceFrameGlue`);
+- ``...+nosync``: also no device sync at the runtime's stage boundaries;
 
 each with ``max_kf`` 0 (every frame) and 2. For each it reports fps, per-stage wall
 time, GPU kernel time per frame and kernel launches (torch.profiler), RSS and GPU memory
@@ -38,7 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_OUT = ROOT / 'benchmarks' / 'results' / 'gpu_tracker_benchmark.json'
-VARIANTS = ('torch-ops', 'cuda-glue', 'cuda-glue+graphs')
+VARIANTS = ('torch-ops', 'cuda-glue', 'cuda-glue+graphs', 'cuda-glue+graphs+bank',
+            'cuda-glue+graphs+bank+nosync')
 PER_FRAME_MODELS = ('image_encoder', 'memory_attention', 'mask_decoder', 'memory_encoder')
 
 
@@ -106,13 +109,19 @@ def _tracker(backends: Dict[str, Any], constants: Any, variant: str, max_kf: int
             return super()._check_frame(frame, seeding)
 
     models = dict(backends)
-    if variant.endswith('+graphs'):
+    if '+graphs' in variant:
         models.update({n: GraphedBackend(backends[n]) for n in PER_FRAME_MODELS})
     sam = SamuraiModels(constants=constants, backend='torch', **models)
     tracker = GpuFrameTracker(sam, TrackerConfig(crop_size=512, max_kf=max_kf))
     if variant.startswith('cuda-glue'):
-        tracker.ops = CudaGlueOps('cuda')
-        tracker.glue = FrameGlue(constants, tracker.ops)
+        ops = CudaGlueOps('cuda')
+        tracker.ops = ops
+        tracker.glue = FrameGlue(constants, ops)
+        if '+bank' in variant:
+            from samurai_tracker.gpu.device_glue import DeviceFrameGlue
+            tracker.glue = DeviceFrameGlue(constants, ops)
+        if '+nosync' in variant:  # no device sync at stage boundaries (stage times = launch)
+            setattr(ops, 'synchronize', lambda: None)
     return tracker
 
 
@@ -135,7 +144,7 @@ def _gpu_profile(tracker: Any, frames: List[Any], n: int) -> Dict[str, float]:
 
 def _run_case(backends: Dict[str, Any], constants: Any, variant: str, max_kf: int,
               host_frames: List[np.ndarray], dev_frames: List[Any], clip: Any, n: int,
-              warmup: int, profile_frames: int) -> Dict[str, Any]:
+              warmup: int, profile_frames: int, cprofile_frames: int = 0) -> Dict[str, Any]:
     import torch
     from samurai_tracker.tracker.runtime import STAGES
 
@@ -174,7 +183,30 @@ def _run_case(backends: Dict[str, Any], constants: Any, variant: str, max_kf: in
     }
     if profile_frames:
         result.update(_gpu_profile(tracker, frames, profile_frames))
+    if cprofile_frames:
+        result['host_profile'] = _host_profile(tracker, frames, cprofile_frames)
     return result
+
+
+def _host_profile(tracker: Any, frames: List[Any], n: int) -> List[Dict[str, Any]]:
+    """Top host functions by own time per frame over ``n`` frames (cProfile)."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for i in range(n):
+        tracker.track(frames[i % len(frames)])
+    _sync()
+    prof.disable()
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    rows = []
+    for (path, line, func), (_, ncalls, tottime, cumtime, _) in stats.items():
+        rows.append({'function': f'{Path(path).name}:{line}:{func}',
+                     'calls_per_frame': ncalls / n, 'own_ms_per_frame': tottime * 1e3 / n,
+                     'cum_ms_per_frame': cumtime * 1e3 / n})
+    rows.sort(key=lambda r: -r['own_ms_per_frame'])
+    return rows[:40]
 
 
 def main() -> int:
@@ -187,6 +219,9 @@ def main() -> int:
     ap.add_argument('--clip-frames', type=int, default=150, help='distinct 1080p frames')
     ap.add_argument('--warmup', type=int, default=15)
     ap.add_argument('--profile-frames', type=int, default=20)
+    ap.add_argument('--cprofile', type=int, default=0,
+                    help='cProfile this many frames of --cprofile-variant (tiny, max_kf 0)')
+    ap.add_argument('--cprofile-variant', default='cuda-glue+graphs+bank')
     ap.add_argument('--precision', default='fp16', choices=('fp32', 'fp16', 'bf16'))
     ap.add_argument('--device', default='cuda', help="'cpu' only smoke-tests torch-ops")
     ap.add_argument('--reference-inputs', default='',
@@ -226,7 +261,9 @@ def main() -> int:
                 try:
                     res = _run_case(backends, constants, variant, max_kf, host_frames,
                                     dev_frames, clip, args.frames, args.warmup,
-                                    args.profile_frames)
+                                    args.profile_frames,
+                                    args.cprofile if (size, variant, max_kf) == (
+                                        'tiny', args.cprofile_variant, 0) else 0)
                 except Exception as exc:  # noqa: BLE001 - record and go on to the next case
                     res = {'variant': variant, 'max_kf': max_kf,
                            'error': f'{type(exc).__name__}: {exc}'}

@@ -10,7 +10,9 @@ that library's current stream.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Tuple
+import functools
+import sys
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -45,11 +47,13 @@ class DeviceView:
 
     @property
     def contiguous(self) -> bool:
-        """Whether the strides are the C-contiguous ones of the shape."""
-        return self.strides == _c_strides(self.shape, self.dtype.itemsize)
+        """Whether the strides are the C-contiguous ones (axes of length 1 ignored)."""
+        want = _c_strides(self.shape, self.dtype.itemsize)
+        return all(s == w for s, w, n in zip(self.strides, want, self.shape) if n > 1)
 
 
-def _c_strides(shape: Sequence[int], itemsize: int) -> Tuple[int, ...]:
+@functools.lru_cache(maxsize=256)
+def _c_strides(shape: Tuple[int, ...], itemsize: int) -> Tuple[int, ...]:
     strides = []
     step = itemsize
     for n in reversed(shape):
@@ -82,6 +86,14 @@ def view(array: Any, name: str = 'array') -> DeviceView:
         If ``array`` is not a device array (a numpy array or CPU tensor, for example).
 
     """
+    torch = sys.modules.get('torch')
+    if torch is not None and isinstance(array, torch.Tensor) and array.is_cuda:
+        # fast path: torch's __cuda_array_interface__ is a slow Python property
+        dtype = _TORCH_DTYPES.get(array.dtype)
+        if dtype is not None and not array.requires_grad:
+            size = dtype.itemsize
+            return DeviceView(array.data_ptr(), tuple(array.shape), dtype,
+                              tuple(st * size for st in array.stride()), array.device.index)
     try:
         iface = array.__cuda_array_interface__
     except (AttributeError, RuntimeError) as exc:
@@ -94,6 +106,27 @@ def view(array: Any, name: str = 'array') -> DeviceView:
     strides = iface.get('strides')
     strides = _c_strides(shape, dtype.itemsize) if strides is None else tuple(strides)
     return DeviceView(int(iface['data'][0]), shape, dtype, strides, _device_of(array))
+
+
+def _torch_dtypes() -> Dict[Any, np.dtype]:
+    torch = sys.modules.get('torch')
+    if torch is None:
+        return {}
+    return {torch.float32: np.dtype(np.float32), torch.uint8: np.dtype(np.uint8),
+            torch.int32: np.dtype(np.int32), torch.int64: np.dtype(np.int64),
+            torch.float16: np.dtype(np.float16), torch.float64: np.dtype(np.float64)}
+
+
+class _LazyTorchDtypes(dict):  # type: ignore[type-arg]
+    """torch dtype -> numpy dtype, filled once torch has been imported."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if not self:
+            self.update(_torch_dtypes())
+        return super().get(key, default)
+
+
+_TORCH_DTYPES = _LazyTorchDtypes()
 
 
 class ArrayFamily:
@@ -190,4 +223,11 @@ def family_of(array: Any, hint: Optional[str] = None) -> ArrayFamily:
     if kind is None:
         raise TypeError(f'cannot allocate outputs like a {type(array).__name__}; pass torch '
                         'tensors, CuPy arrays or pycuda GPUArrays, or give out=')
-    return ArrayFamily(kind, view(array).device)
+    device = view(array).device
+    family = _FAMILIES.get((kind, device))
+    if family is None:
+        family = _FAMILIES[(kind, device)] = ArrayFamily(kind, device)
+    return family
+
+
+_FAMILIES: Dict[Tuple[str, int], ArrayFamily] = {}

@@ -164,6 +164,9 @@ class KernelModule:
         b = _dim3(block)
         if self.compiler == 'cupy':
             import cupy
+            if cupy.cuda.runtime.getDevice() == self.device:
+                fn(g, b, tuple(args), shared_mem=shared_mem, stream=self._cupy_stream(stream))
+                return
             with cupy.cuda.Device(self.device):
                 fn(g, b, tuple(args), shared_mem=shared_mem, stream=self._cupy_stream(stream))
             return

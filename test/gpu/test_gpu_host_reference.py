@@ -213,3 +213,13 @@ def test_conventions_validate():
         yuv_matrix('rec2020')
     m = yuv_matrix('bt709')
     assert m.ky == pytest.approx(1.164, abs=1e-3) and m.bu == pytest.approx(2.112, abs=1e-3)
+
+
+def test_device_view_contiguity_ignores_unit_axes():
+    from samurai_tracker.gpu.device_arrays import DeviceView
+
+    f32 = np.dtype(np.float32)
+    # torch keeps arbitrary strides on length-1 axes of a contiguous tensor
+    assert DeviceView(0, (1, 1, 512, 512), f32, (262144, 65536, 2048, 4), 0).contiguous
+    assert not DeviceView(0, (2, 512), f32, (4, 8), 0).contiguous
+    assert not DeviceView(0, (4, 512), f32, (4096, 4), 0).contiguous

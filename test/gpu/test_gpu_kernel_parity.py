@@ -171,3 +171,36 @@ def test_graphed_backend_replays_like_eager():
         graphed.run({})
     with pytest.raises(BackendError, match='CUDA tensor'):
         graphed.run({'image': np.zeros((1, 3, 32, 32), np.float32)})
+
+
+@needs_gpu
+def test_device_frame_glue_matches_frame_glue():
+    torch = pytest.importorskip('torch')
+    pytest.importorskip('sam2')
+    if not _torch_cuda():
+        pytest.skip('torch has no CUDA here')
+    from samurai_tracker.engines.constants import gather_constants, SamuraiConstants
+    from samurai_tracker.engines.sam2_model import build_sam2
+    from samurai_tracker.gpu.device_glue import DeviceFrameGlue
+    from samurai_tracker.gpu.glue_array_ops import CudaGlueOps
+    from samurai_tracker.tracker.glue import FrameGlue
+
+    model, _ = build_sam2('tiny', 512, seed=0)
+    constants = SamuraiConstants(*gather_constants(model, 512))
+    ops = CudaGlueOps('cuda')
+    ours, theirs = DeviceFrameGlue(constants, ops), FrameGlue(constants, ops)
+    pos = torch.randn(1, 64, 32, 32, device='cuda')
+    ours.remember_position(pos)
+    theirs.remember_position(pos)
+    feats = [torch.randn(1, 64, 32, 32, device='cuda') for _ in range(7)]
+    ptrs = [torch.randn(1, 256, device='cuda') for _ in range(16)]
+    # full bank, then a smaller one (stale slots must be cleared), then a cold start
+    for n_frames, n_ptrs in ((7, 16), (3, 5), (1, 1)):
+        frames = [(t, feats[t]) for t in range(7 - n_frames, 7)]
+        frames[0] = (0, feats[0])
+        pointers = [(t + 1, ptrs[t]) for t in range(n_ptrs)]
+        got = ours.memory_inputs(frames, pointers)
+        want = theirs.memory_inputs(frames, pointers)
+        assert torch.equal(got[0], want[0])
+        torch.testing.assert_close(got[1], want[1], rtol=0, atol=2e-5)
+        assert torch.equal(got[2], want[2])
