@@ -15,7 +15,7 @@ arrays; numpy arrays and torch tensors agree on it.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Protocol, Sequence, Tuple, runtime_checkable
+from typing import Any, Dict, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
 import cv2
 import numpy as np
@@ -244,6 +244,7 @@ class TorchOps:
         self._torch = torch
         self._functional = torch.nn.functional
         self.device = torch.device(device)
+        self._norm: Dict[Tuple[float, ...], Tuple[Any, Any]] = {}
 
     def from_host(self, array: npt.ArrayLike) -> Any:
         """Upload as float32 on the device (tensors are moved, not copied, when possible)."""
@@ -271,8 +272,12 @@ class TorchOps:
         torch = self._torch
         x0, y0, width, height = (int(v) for v in window)
         frame_h, frame_w = frame.shape[:2]
-        mean_t = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
-        std_t = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        key = tuple(float(v) for v in (*mean, *std))
+        if key not in self._norm:  # upload the normalisation constants once
+            self._norm[key] = tuple(  # type: ignore[assignment]
+                torch.tensor(v, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+                for v in (mean, std))
+        mean_t, std_t = self._norm[key]
         canvas = mean_t.expand(1, 3, height, width).clone()
         ys, ye = max(y0, 0), min(y0 + height, frame_h)
         xs, xe = max(x0, 0), min(x0 + width, frame_w)

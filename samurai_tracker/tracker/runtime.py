@@ -139,11 +139,22 @@ class SamuraiTracker:
         return self._mask[1] if self._mask is not None else None
 
     @property
-    def last_mask(self) -> Optional[npt.NDArray[np.bool_]]:
-        """Full-frame boolean mask (H, W) of the last full inference; None when coasted."""
+    def last_mask_logits(self) -> Optional[npt.NDArray[np.float32]]:
+        """Mask logits (S, S) of the last full inference over :attr:`last_window`, or None.
+
+        Kept on the device until asked for (one download per call).
+        """
         if self._mask is None:
             return None
-        logits, window, (width, height) = self._mask
+        return np.asarray(self.ops.to_host(self._mask[0]), dtype=np.float32)
+
+    @property
+    def last_mask(self) -> Optional[npt.NDArray[np.bool_]]:
+        """Full-frame boolean mask (H, W) of the last full inference; None when coasted."""
+        logits = self.last_mask_logits
+        if logits is None or self._mask is None:
+            return None
+        _, window, (width, height) = self._mask
         mapped = cv2.warpAffine(logits, window.affine(), (width, height),
                                 flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                 borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
@@ -344,7 +355,7 @@ class SamuraiTracker:
         self._last_box = box
         self._life = after_seed(reseed, conf, stamp, self.config)
         self.last_choice = None
-        self._mask = (self.ops.to_host(high_res[0, 0]).astype(np.float32), window,
+        self._mask = (high_res[0, 0], window,
                       (width, height))
         self.timings = clock.finish()
         report = mask_box if mask_box is not None else box
@@ -505,7 +516,7 @@ class SamuraiTracker:
             self._last_box = choice.box
         self._life = life
         self.last_choice = choice
-        self._mask = (self.ops.to_host(chosen[0, 0]).astype(np.float32), window,
+        self._mask = (chosen[0, 0], window,
                       (width, height))
         self.timings = clock.finish()
         self.last_track = self._make_track(life, source, report)

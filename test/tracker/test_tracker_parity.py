@@ -241,12 +241,12 @@ def test_full_loop_matches_original_sam2_modules(sam2_tiny_models, sam2_referenc
     tracker = load_tracker(sam2_tiny_models, view_mode=view_mode)
     seeded = tracker.seed(clip.frame(0), clip.truth(0))
     assert seeded.box is not None
-    runs = [{'mask': tracker._mask[0].copy()}]
+    runs = [{'mask': tracker.last_mask_logits}]
     windows = [tracker.last_window]
     for t in range(1, frames):
         track = tracker.track(clip.frame(t), clip.stamp_ns(t))
         entry = tracker.bank._entries[t]
-        runs.append({'mask': tracker._mask[0].copy(), 'box': track.box,
+        runs.append({'mask': tracker.last_mask_logits, 'box': track.box,
                      'index': tracker.last_choice.index,
                      'stable': tracker.selection.stable_frames, 'iou': entry.iou,
                      'obj': entry.obj_score})
