@@ -12,7 +12,7 @@ encoded on NVENC or with x264 (zero latency), and sent as RTP/UDP, served over R
 
 Publications
 ------------
-``image`` (sensor_msgs/Image, best effort, depth 1)
+``image`` (sensor_msgs/Image, reliable, keep last 1)
     Decoded frames in ``encoding``; through the ``frame_transport`` seam (``composed``
     hands frames to in-process nodes by reference).
 ``camera_info`` (sensor_msgs/CameraInfo)

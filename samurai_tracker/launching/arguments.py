@@ -19,22 +19,25 @@ SAM_MODELS = ('image_encoder', 'prompt_encoder', 'mask_decoder', 'memory_encoder
               'memory_attention')
 BACKEND_SUFFIX = {'onnxruntime': '.onnx', 'torch': None, 'tensorrt': '.engine'}
 OUTPUTS = ('none', 'udp', 'rtsp', 'file')
-_NON_FILE_SOURCES = ('rtsp://', 'rtsps://', '/dev/video', 'csi://', 'test://')
+_NON_FILE_SOURCES = ('rtsp://', 'rtsps://', '/dev/video', 'csi://', 'test://', 'none')
 
 #: name -> (default, description); the launch files declare exactly these.
 ARGUMENTS: Dict[str, Tuple[str, str]] = {
-    'source': ('test://ball', 'video source: file, rtsp://..., /dev/videoN, csi://N or '
-               'test://pattern'),
+    'source': ('test://ball', 'video source: file, rtsp://..., /dev/videoN, csi://N, '
+               'test://pattern, or none (frames arrive on the image topic)'),
     'model_dir': ('', 'directory made by samurai-export (and samurai-build-engines for '
                   'tensorrt)'),
     'detector_model': ('', 'YOLO .onnx or .engine; empty = no detector (seed with seed_roi '
                        'or ~/reseed)'),
+    'detector_input_size': ('640', 'detector input side in pixels (the imgsz of its export)'),
     'detector_every_n': ('1', 'run the detector on every n-th frame while TRACKED'),
     'backend': ('onnxruntime', 'tracker backend: onnxruntime, tensorrt or torch'),
     'target_class': ('0', 'detector class index to follow (-1 = any)'),
     'seed_roi': ('', 'forced first seed "x,y,width,height" in pixels; empty = from a '
                  'detection'),
     'max_kf': ('0', 'frames coasted on the Kalman prediction after a full inference (0..30)'),
+    'fusion_wait_s': ('0.5', 'how long the fusion waits for the tracker\'s result of an image '
+                      '(s): 0.5 with a GPU, 30 on a small CPU'),
     'output': ('udp', 'annotated video out: none, udp (RTP H.264), rtsp or file'),
     'output_path': ('samurai_output.mp4', 'file written when output:=file'),
     'rtp_host': ('127.0.0.1', 'RTP destination host'),
@@ -59,11 +62,13 @@ class LaunchArguments:
     source: str
     model_dir: str
     detector_model: str
+    detector_input_size: int
     detector_every_n: int
     backend: str
     target_class: int
     seed_roi: Optional[Tuple[float, float, float, float]]
     max_kf: int
+    fusion_wait_s: float
     output: str
     output_path: str
     rtp_host: str
@@ -81,6 +86,17 @@ def _int(name: str, text: str, low: int, high: int) -> int:
         value = int(text)
     except ValueError:
         raise LaunchArgumentError(f"{name}:='{text}' is not an integer "
+                                  f'(expected {low}..{high})') from None
+    if not low <= value <= high:
+        raise LaunchArgumentError(f'{name}:={value} is out of range: use {low}..{high}')
+    return value
+
+
+def _float(name: str, text: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise LaunchArgumentError(f"{name}:='{text}' is not a number "
                                   f'(expected {low}..{high})') from None
     if not low <= value <= high:
         raise LaunchArgumentError(f'{name}:={value} is out of range: use {low}..{high}')
@@ -177,9 +193,11 @@ def parse_arguments(given: Mapping[str, str],
                                   " '_' and '/'")
     return LaunchArguments(
         source=source, model_dir=text['model_dir'], detector_model=text['detector_model'],
+        detector_input_size=_int('detector_input_size', text['detector_input_size'], 32, 4096),
         detector_every_n=_int('detector_every_n', text['detector_every_n'], 1, 1000),
         backend=backend, target_class=_int('target_class', text['target_class'], -1, 100000),
         seed_roi=_seed_roi(text['seed_roi']), max_kf=_int('max_kf', text['max_kf'], 0, 30),
+        fusion_wait_s=_float('fusion_wait_s', text['fusion_wait_s'], 0.01, 600.0),
         output=text['output'], output_path=text['output_path'], rtp_host=text['rtp_host'],
         rtp_port=_int('rtp_port', text['rtp_port'], 1, 65535),
         namespace=('/' + namespace) if namespace else '',

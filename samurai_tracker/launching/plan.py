@@ -60,6 +60,7 @@ def _common(args: LaunchArguments) -> Dict[str, Any]:
 def _detector(args: LaunchArguments) -> NodeSpec:
     return NodeSpec('detector_node', 'samurai_tracker.detector.detector_node', 'detector',
                     args.namespace, {**_common(args), 'model_path': args.detector_model,
+                                     'input_size': args.detector_input_size,
                                      'every_n': args.detector_every_n},
                     (('track_status', 'tracker/status'),))
 
@@ -77,7 +78,7 @@ def _tracker(args: LaunchArguments, transport: str) -> NodeSpec:
 def _fusion(args: LaunchArguments) -> NodeSpec:
     return NodeSpec('fusion_node', 'samurai_fusion.fusion_node', 'fusion', args.namespace,
                     {**_common(args), 'target_class': args.target_class,
-                     'reseed_service': 'tracker/reseed'})
+                     'reseed_service': 'tracker/reseed', 'flush_after_s': args.fusion_wait_s})
 
 
 def tracker_plan(args: LaunchArguments) -> List[NodeSpec]:

@@ -5,7 +5,7 @@ publishes where it is and how sure it is for every image it processes.
 
 Subscriptions
 -------------
-``image`` (sensor_msgs/Image, best effort, depth 1)
+``image`` (sensor_msgs/Image, reliable, keep last 1)
     Frames (rgb8, bgr8, rgba8, bgra8). Only the newest frame is processed; frames that
     arrive while one is being processed are dropped and counted.
 ``detections`` (vision_msgs/Detection2DArray)
