@@ -17,6 +17,9 @@ Publications
     hands frames to in-process nodes by reference).
 ``camera_info`` (sensor_msgs/CameraInfo)
     With every frame, same stamp, when ``calibration_file`` is set.
+``~/overlay`` (sensor_msgs/Image, rgb8)
+    The annotated frame the output encodes, published only while someone subscribes
+    (RViz, ``ros2 bag record``).
 ``/diagnostics`` (diagnostic_msgs/DiagnosticArray)
     Every ``diagnostics_period_s``: ingest (fps, frames, drops, reconnects,
     last_frame_age_s, last_error, chosen elements) and output (frames sent, drops,
@@ -79,8 +82,8 @@ from samurai_tracker.bridge.specs import (
     OutputKind, OutputSpec, parse_source, RtspCredentials, SourceKind)
 from samurai_tracker.bridge.stamp_match import MatchedFrame, StampMatcher
 from samurai_tracker.ros import (declare, detections_from_msg, image_to_rgb, ImageError,
-                                 IMAGE_QOS, ns_to_stamp, RESULT_QOS, run_node, stamp_to_ns,
-                                 status_to_track)
+                                 IMAGE_QOS, ns_to_stamp, RESULT_QOS, rgb_to_image, run_node,
+                                 stamp_to_ns, status_to_track)
 from samurai_tracker.ros.frame_transport import (FRAME_TRANSPORTS, FramePublisher,
                                                  FrameSubscriber)
 from samurai_tracker.transport import Frame as TransportFrame, to_host
@@ -181,6 +184,7 @@ class CameraBridgeNode(Node):
         self.info_pub = (self.create_publisher(CameraInfo, 'camera_info', RESULT_QOS)
                          if self.calibration is not None else None)
         self.diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.overlay_pub = self.create_publisher(Image, '~/overlay', IMAGE_QOS)
 
         # Output side.
         self._lock = threading.Lock()
@@ -333,6 +337,9 @@ class CameraBridgeNode(Node):
                 drawn = draw_overlay(image, item.track, item.detections, mask,
                                      stale=item.stale)
                 self.output.push(drawn, item.stamp_ns)
+                if self.overlay_pub.get_subscription_count() > 0:  # RViz, rosbag record
+                    header = Header(frame_id=self.frame_id, stamp=ns_to_stamp(item.stamp_ns))
+                    self.overlay_pub.publish(rgb_to_image(drawn, header))
             except ValueError as error:
                 self.get_logger().warning(f'output frame skipped: {error}',
                                           throttle_duration_sec=5.0)
