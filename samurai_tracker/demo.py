@@ -81,6 +81,7 @@ class _Player:
     def __init__(self) -> None:
         import rclpy
         from samurai_interfaces.msg import TrackStatus
+        from samurai_interfaces.srv import Reseed
         from sensor_msgs.msg import Image
         from vision_msgs.msg import Detection2DArray
 
@@ -89,6 +90,7 @@ class _Player:
         rclpy.init()
         self.node = rclpy.create_node('demo_player', namespace=NAMESPACE)
         self.image_pub = self.node.create_publisher(Image, 'image', IMAGE_QOS)
+        self.reseed = self.node.create_client(Reseed, 'tracker/reseed')
         self.arrivals: Dict[str, Dict[int, Any]] = {stage: {} for stage in STAGES}
         self.received_at: Dict[str, Dict[int, float]] = {stage: {} for stage in STAGES}
         for stage, msg_type, topic in (('detector', Detection2DArray, 'detections'),
@@ -269,7 +271,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.monotonic()
     try:
         launcher.start()
-        ready = player.spin_until(lambda: player.image_pub.get_subscription_count() >= 3
+        # The tracker subscribes to images after loading its models, then serves ~/reseed.
+        ready = player.spin_until(lambda: player.reseed.service_is_ready()
                                   or bool(launcher.exited()), 180)
         if not ready or launcher.exited():
             print(f'nodes did not come up: exited {launcher.exited()}; see {out}/logs',

@@ -29,7 +29,7 @@ SETUPS: Dict[str, Tuple[str, Dict[str, Dict[str, Any]]]] = {
         'wait for the slow tracker.', {
             'tracker': {'backend': 'onnxruntime', 'max_kf': 2},
             'detector': {'model_path': 'models/yolo11n.onnx', 'every_n': 3},
-            'fusion': {'flush_after_s': 30.0},
+            'fusion': {'flush_after_s': 30.0, 'tracker_timeout_s': 30.0},
             'camera_bridge': {'source': 'clip.mp4', 'output': 'udp'},
         }),
     'x86_gpu': (

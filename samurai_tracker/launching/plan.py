@@ -78,7 +78,8 @@ def _tracker(args: LaunchArguments, transport: str) -> NodeSpec:
 def _fusion(args: LaunchArguments) -> NodeSpec:
     return NodeSpec('fusion_node', 'samurai_fusion.fusion_node', 'fusion', args.namespace,
                     {**_common(args), 'target_class': args.target_class,
-                     'reseed_service': 'tracker/reseed', 'flush_after_s': args.fusion_wait_s})
+                     'reseed_service': 'tracker/reseed', 'flush_after_s': args.fusion_wait_s,
+                     'tracker_timeout_s': max(args.fusion_wait_s, 5.0)})
 
 
 def tracker_plan(args: LaunchArguments) -> List[NodeSpec]:
