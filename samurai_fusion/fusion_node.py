@@ -69,6 +69,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from geometry_msgs.msg import Vector3Stamped
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from samurai_interfaces.msg import TrackStatus
 from samurai_interfaces.srv import Reseed
@@ -182,7 +183,9 @@ class FusionNode(Node):
             self._size_sub = self.create_subscription(Image, 'image', self._on_size_image,
                                                       IMAGE_QOS)
         self.reseed_client: Any = self.create_client(Reseed, self.reseed_service)
-        self.create_timer(0.1, self._on_timer)
+        # Wall-clock timer: under sim time a paused /clock must not stop the flush of
+        # stamps whose other half will never come (ros2 bag play --clock, paused bags).
+        self.create_timer(0.1, self._on_timer, clock=Clock(clock_type=ClockType.STEADY_TIME))
         self.get_logger().info(
             f"fusion ready: target_class={self.params['target_class']} "
             f"gate={self.params['gate_radius_px']} px lost_after="

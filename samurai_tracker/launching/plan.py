@@ -76,8 +76,10 @@ def _tracker(args: LaunchArguments, transport: str) -> NodeSpec:
 
 
 def _fusion(args: LaunchArguments) -> NodeSpec:
+    # Without a detector there is no detection stream to wait for.
+    no_detector = {} if args.detector_model else {'stream_timeout_s': 0.01}
     return NodeSpec('fusion_node', 'samurai_fusion.fusion_node', 'fusion', args.namespace,
-                    {**_common(args), 'target_class': args.target_class,
+                    {**_common(args), **no_detector, 'target_class': args.target_class,
                      'reseed_service': 'tracker/reseed', 'flush_after_s': args.fusion_wait_s,
                      'tracker_timeout_s': max(args.fusion_wait_s, 5.0)})
 
