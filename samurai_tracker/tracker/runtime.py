@@ -29,13 +29,14 @@ from samurai_tracker.tracker.config import CROP, TrackerConfig
 from samurai_tracker.tracker.errors import TrackerInputError
 from samurai_tracker.tracker.geometry import crop_window, full_frame_window, ViewWindow
 from samurai_tracker.tracker.glue import FrameGlue, NO_OBJ_SCORE
+from samurai_tracker.tracker.inputs import check_frame, check_seed_box, check_stamp
 from samurai_tracker.tracker.lifecycle import (after_coast, after_measurement, after_seed,
                                                confidence, LifeState)
 from samurai_tracker.tracker.memory import MemoryBank, MemoryEntry
 from samurai_tracker.tracker.models import open_models, SamuraiModels
 from samurai_tracker.tracker.selection import Choice, choose_candidate, SelectionState
 
-__all__ = ['STAGES', 'SamuraiTracker', 'load_tracker']
+__all__ = ['LARGE_KF_SCORE_WEIGHT', 'STAGES', 'SamuraiTracker', 'load_tracker']
 
 STAGES = ('preprocess', 'image_encoder', 'memory_attention', 'prompt_encoder', 'mask_decoder',
           'memory_encoder', 'glue', 'total')
@@ -177,57 +178,8 @@ class SamuraiTracker:
 
     # ---- validation --------------------------------------------------------------------
     def _check_frame(self, frame: Any, seeding: bool) -> Tuple[int, int]:
-        if not isinstance(frame, np.ndarray):
-            raise TrackerInputError(f'frame must be a numpy array (H, W, 3) uint8 RGB, got '
-                                    f'{type(frame).__name__}')
-        if frame.ndim != 3 or frame.shape[2] != 3:
-            hint = ' (grayscale: np.repeat(gray[:, :, None], 3, axis=2))' if frame.ndim == 2 \
-                else ''
-            raise TrackerInputError(f'frame must have shape (H, W, 3) RGB, got '
-                                    f'{frame.shape}{hint}')
-        if frame.dtype != np.uint8:
-            raise TrackerInputError(f'frame must be uint8 (0..255), got {frame.dtype}; '
-                                    'convert with np.clip(x, 0, 255).astype(np.uint8)')
-        height, width = frame.shape[:2]
-        side = self.config.min_frame_side
-        if width < side or height < side:
-            raise TrackerInputError(f'frame is {width}x{height}; frames need at least '
-                                    f'{side}x{side} pixels')
-        if not seeding and self._frame_size not in (None, (width, height)):
-            raise TrackerInputError(f'frame is {width}x{height} but the track was seeded on '
-                                    f'{self._frame_size[0]}x{self._frame_size[1]}; seed '
-                                    'again after a resolution change')
-        return width, height
-
-    @staticmethod
-    def _check_stamp(stamp_ns: Any) -> Optional[int]:
-        if stamp_ns is None:
-            return None
-        if isinstance(stamp_ns, bool) or not isinstance(stamp_ns, (int, np.integer)) or \
-                stamp_ns < 0:
-            raise TrackerInputError(f'stamp_ns must be a non-negative int (nanoseconds) or '
-                                    f'None, got {stamp_ns!r}')
-        return int(stamp_ns)
-
-    @staticmethod
-    def _check_box(box: Any, width: int, height: int) -> Box:
-        if not isinstance(box, Box):
-            try:
-                box = Box(np.asarray(box, dtype=np.float64))
-            except (TypeError, ValueError) as error:
-                raise TrackerInputError(f'seed box must be a Box or [x1, y1, x2, y2] of finite '
-                                        f'pixels: {error}') from error
-        if box.width <= 0 or box.height <= 0:
-            raise TrackerInputError(f'seed box must have positive size, got '
-                                    f'{box.width} x {box.height} px')
-        if not box.overlaps_image(width, height):
-            raise TrackerInputError(f'seed box {box.xyxy.round(1).tolist()} lies outside '
-                                    f'the {width}x{height} frame')
-        clipped = box.clip(width, height)
-        if clipped.width < 1 or clipped.height < 1:
-            raise TrackerInputError(f'seed box {box.xyxy.round(1).tolist()} covers less than '
-                                    'one pixel of the frame')
-        return clipped
+        return check_frame(frame, self.config.min_frame_side,
+                           None if seeding else self._frame_size)
 
     # ---- helpers -----------------------------------------------------------------------
     def _window(self, box: Box, width: int, height: int, searching: bool) -> ViewWindow:
@@ -296,8 +248,8 @@ class SamuraiTracker:
 
         """
         width, height = self._check_frame(frame_rgb, seeding=True)
-        box = self._check_box(box, width, height)
-        stamp = self._check_stamp(stamp_ns)
+        box = check_seed_box(box, width, height)
+        stamp = check_stamp(stamp_ns)
         consts = self.models.constants
         clock = _Clock(self.ops.synchronize)
         window = self._window(box, width, height, searching=False)
@@ -395,7 +347,7 @@ class SamuraiTracker:
 
         """
         width, height = self._check_frame(frame_rgb, seeding=False)
-        stamp = self._check_stamp(stamp_ns)
+        stamp = check_stamp(stamp_ns)
         if not self.is_seeded:
             self.timings = {s: 0.0 for s in STAGES}
             self.last_track = Track(TrackState.IDLE, BoxSource.NONE, None, 0.0, self._track_id,
@@ -523,6 +475,20 @@ class SamuraiTracker:
         return self.last_track
 
 
+LARGE_KF_SCORE_WEIGHT = 0.15
+"""SAMURAI's ``kf_score_weight`` for SAM 2.1 large (``configs/samurai/sam2.1_hiera_l.yaml``)."""
+
+
+def _model_size(model_dir: str) -> Optional[str]:
+    """SAM 2.1 size recorded in the directory's manifest, or None when unreadable."""
+    from samurai_tracker.engines.manifest import ManifestError, read_manifest
+
+    try:
+        return str(read_manifest(model_dir).get('model', {}).get('size'))
+    except (ManifestError, OSError):
+        return None
+
+
 def load_tracker(model_dir: str, backend: str = 'onnxruntime',
                  backend_options: Optional[Dict[str, Any]] = None,
                  **config_overrides: Any) -> SamuraiTracker:
@@ -537,7 +503,9 @@ def load_tracker(model_dir: str, backend: str = 'onnxruntime',
     backend_options : dict, optional
         Passed to every backend constructor (e.g. ``{'device': 'cuda', 'dtype': 'fp16'}``).
     **config_overrides
-        :class:`TrackerConfig` fields; ``crop_size`` defaults to the models' size.
+        :class:`TrackerConfig` fields; ``crop_size`` defaults to the models' size and
+        ``kf_score_weight`` to 0.15 for a SAM 2.1 large export (the reference's value for
+        that size; 0.25 otherwise).
 
     Raises
     ------
@@ -550,5 +518,7 @@ def load_tracker(model_dir: str, backend: str = 'onnxruntime',
     models = open_models(model_dir, backend, **(backend_options or {}))
     overrides = dict(config_overrides)
     overrides.setdefault('crop_size', models.crop)
+    if 'kf_score_weight' not in overrides and _model_size(model_dir) == 'large':
+        overrides['kf_score_weight'] = LARGE_KF_SCORE_WEIGHT
     config = TrackerConfig().with_overrides(**overrides)
     return SamuraiTracker(models, config)
