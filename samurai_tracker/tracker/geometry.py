@@ -111,23 +111,25 @@ def crop_window(box: Box, frame_width: int, frame_height: int, size: int,
     context_factor : float
         Window side = ``context_factor * max(box width, box height)`` ...
     min_side : float
-        ... but at least ``min_side`` pixels, so a tiny box is not magnified without bound.
+        ... but at least ``min_side`` pixels, so a tiny box is not magnified without bound,
+        and at most the frame's longer side (never more than the whole frame).
 
     Returns
     -------
     ViewWindow
         Square, centred on the box, then shifted to lie inside the frame where it fits
-        (more real context, less padding); a window larger than the frame stays centred
-        on the box along that axis.
+        (more real context, less padding); along an axis the frame is shorter than the
+        window, the window is centred on the frame, so it covers that axis entirely.
 
     """
-    side = max(context_factor * max(box.width, box.height), min_side)
+    longest = float(max(frame_width, frame_height))
+    side = min(max(context_factor * max(box.width, box.height), min_side), longest)
     x0 = box.cx - side / 2
     y0 = box.cy - side / 2
-    if side <= frame_width:
-        x0 = min(max(x0, 0.0), frame_width - side)
-    if side <= frame_height:
-        y0 = min(max(y0, 0.0), frame_height - side)
+    x0 = min(max(x0, 0.0), frame_width - side) if side <= frame_width else \
+        (frame_width - side) / 2
+    y0 = min(max(y0, 0.0), frame_height - side) if side <= frame_height else \
+        (frame_height - side) / 2
     return ViewWindow(float(x0), float(y0), float(side), float(side), size)
 
 

@@ -29,8 +29,11 @@ def test_crop_window_is_square_centred_and_kept_inside_the_frame():
     assert (corner.x0, corner.y0) == (0, 0)  # shifted inside instead of padded
     tiny = crop_window(Box.from_cxcywh(100, 100, 2, 2), 640, 480, 512, 2.0, 96)
     assert tiny.width == 96
-    huge = crop_window(Box.from_cxcywh(320, 240, 600, 400), 640, 480, 512, 2.0, 96)
-    assert huge.width == 1200 and huge.x0 == 320 - 600  # larger than the frame: centred
+    huge = crop_window(Box.from_cxcywh(500, 100, 300, 200), 640, 480, 512, 3.0, 96)
+    # never more than the whole frame: the longer side, centred on the frame where longer
+    assert (huge.width, huge.x0, huge.y0) == (640, 0, -80)
+    tall = crop_window(Box.from_cxcywh(30, 200, 50, 50), 100, 400, 512, 3.0, 96)
+    assert (tall.width, tall.x0, tall.y0) == (150, -25, 125)
 
 
 def test_affine_maps_pixel_centres_like_the_resize():
