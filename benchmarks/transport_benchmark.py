@@ -38,7 +38,7 @@ def _qos(reliable):
 
 
 def run_sink(topic, frames, out_path, reliable):
-    """Subscriber process: receive ``frames`` images, record latency and CPU, write JSON."""
+    """Receive ``frames`` images in the sink process, record latency and CPU, write JSON."""
     import rclpy
     from sensor_msgs.msg import Image
 

@@ -17,7 +17,7 @@ Subscriptions
     ids or scores outside [0, 1] are counted and skipped.
 ``camera_info`` (sensor_msgs/CameraInfo)
     Optional; its width and height override ``image_width`` / ``image_height``.
-``image`` (sensor_msgs/Image, best effort, depth 1)
+``image`` (sensor_msgs/Image, reliable, keep last 1)
     Subscribed only while the image size is unknown (no ``image_width`` /
     ``image_height`` and no ``camera_info``): the first image's width and height are kept
     and the subscription is dropped, so the offset works out of the box at the cost of one

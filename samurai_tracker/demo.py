@@ -90,7 +90,7 @@ class _Player:
         rclpy.init()
         self.node = rclpy.create_node('demo_player', namespace=NAMESPACE)
         self.image_pub = self.node.create_publisher(Image, 'image', IMAGE_QOS)
-        self.reseed = self.node.create_client(Reseed, 'tracker/reseed')
+        self.reseed: Any = self.node.create_client(Reseed, 'tracker/reseed')
         self.arrivals: Dict[str, Dict[int, Any]] = {stage: {} for stage in STAGES}
         self.received_at: Dict[str, Dict[int, float]] = {stage: {} for stage in STAGES}
         for stage, msg_type, topic in (('detector', Detection2DArray, 'detections'),

@@ -45,7 +45,8 @@ SETUPS: Dict[str, Tuple[str, Dict[str, Dict[str, Any]]]] = {
         'NVDEC/NVENC chosen by the bridge, frames by reference in one process '
         '(composed) and max_kf 2 as in the source write-up.', {
             'tracker': {'backend': 'tensorrt', 'max_kf': 2, 'frame_transport': 'composed'},
-            'detector': {'model_path': 'models/yolo11n.engine', 'every_n': 3},
+            'detector': {'model_path': 'models/yolo11n.engine', 'every_n': 3,
+                         'frame_transport': 'composed'},
             'camera_bridge': {'source': 'csi://0', 'frame_transport': 'composed',
                               'output': 'udp', 'output_bitrate_kbps': 8000},
         }),

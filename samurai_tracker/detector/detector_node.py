@@ -8,7 +8,8 @@ TensorRT ``.engine`` built from it) as ``model_path``.
 
 Subscriptions
 -------------
-``image`` (sensor_msgs/Image, best effort, depth 1)
+``image`` (sensor_msgs/Image, reliable, keep last 1; or frames by reference with
+    ``frame_transport:=composed``)
     Frames (rgb8, bgr8, rgba8, bgra8, mono8). Unusable images are counted, logged
     (throttled) and skipped.
 ``track_status`` (samurai_interfaces/TrackStatus; remap to the tracker's ``~/status``)
@@ -54,13 +55,14 @@ take effect on the next image.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Dict, List, Optional
 
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from samurai_interfaces.msg import TrackStatus
-from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 from vision_msgs.msg import Detection2DArray
 
 from samurai_tracker.backends import BackendError
@@ -68,8 +70,9 @@ from samurai_tracker.detector.class_names import load_class_names, resolve_class
 from samurai_tracker.detector.yolo_decode import DecodeConfig
 from samurai_tracker.detector.yolo_detector import open_detector_backend, YoloDetector
 from samurai_tracker.records import TrackState
-from samurai_tracker.ros import declare, detections_to_msg, IMAGE_QOS, image_to_rgb, \
-    ImageError, RESULT_QOS, run_node
+from samurai_tracker.ros import declare, detections_to_msg, ns_to_stamp, RESULT_QOS, run_node
+from samurai_tracker.ros.frame_transport import FRAME_TRANSPORTS, FrameSubscriber
+from samurai_tracker.transport import Frame, to_host
 
 _LIVE = ('confidence_threshold', 'iou_threshold', 'class_filter', 'max_detections', 'every_n')
 
@@ -87,6 +90,10 @@ class DetectorNode(Node):
         self.model_path = declare(self, 'model_path', '',
                                   'detector model: .onnx, or .engine/.plan (TensorRT)',
                                   read_only=True)
+        self.frame_transport = declare(
+            self, 'frame_transport', 'standard', 'how frames arrive: sensor_msgs/Image '
+            "('standard'), by reference in one process ('composed'), or Isaac ROS NITROS",
+            read_only=True, choices=list(FRAME_TRANSPORTS))
         self.providers = declare(self, 'providers', ['CPUExecutionProvider'],
                                  'ONNX Runtime execution providers, in order of preference',
                                  read_only=True)
@@ -123,12 +130,19 @@ class DetectorNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         # ---- state ------------------------------------------------------------------
         self.stats: Dict[str, Any] = {'received': 0, 'processed': 0, 'throttled': 0,
+                                      'dropped': 0,
                                       'bad_images': 0, 'errors': 0, 'detect_ms_total': 0.0}
         self._tracker_state: Optional[TrackState] = None
         self._since_run = 0
         # ---- publishers, subscriptions ------------------------------------------------
         self.detections_pub = self.create_publisher(Detection2DArray, 'detections', RESULT_QOS)
-        self.create_subscription(Image, 'image', self._on_image, IMAGE_QOS)
+        self._wake = threading.Condition()
+        self._latest: Optional[Frame] = None
+        self._running = True
+        self.frames = FrameSubscriber(self, 'image', self.frame_transport, self._on_frame,
+                                      self._on_bad_image, allow_mono=True)
+        self._worker = threading.Thread(target=self._work, name='detector-worker', daemon=True)
+        self._worker.start()
         self.create_subscription(TrackStatus, 'track_status', self._on_status, RESULT_QOS)
         self.get_logger().info(
             f"detector ready: model '{self.model_path}', {len(self.class_names)} classes, "
@@ -175,17 +189,34 @@ class DetectorNode(Node):
             return False
         return True
 
-    def _on_image(self, msg: Image) -> None:
-        self.stats['received'] += 1
-        if self._throttled():
-            self.stats['throttled'] += 1
-            return
-        try:
-            rgb = image_to_rgb(msg, allow_mono=True)
-        except ImageError as error:
-            self.stats['bad_images'] += 1
-            self.get_logger().warning(f'skipped image: {error}', throttle_duration_sec=2.0)
-            return
+    def _on_frame(self, frame: Frame) -> None:
+        # Cheap on purpose: in composed mode this runs on the camera bridge's thread.
+        with self._wake:
+            self.stats['received'] += 1
+            if self._throttled():
+                self.stats['throttled'] += 1
+                return
+            if self._latest is not None:
+                self.stats['dropped'] += 1
+            self._latest = frame
+            self._wake.notify()
+
+    def _on_bad_image(self, header: Header, reason: str) -> None:
+        self.stats['bad_images'] += 1
+        self.get_logger().warning(f'skipped image: {reason}', throttle_duration_sec=2.0)
+
+    def _work(self) -> None:
+        while self._running:
+            with self._wake:
+                while self._running and self._latest is None:
+                    self._wake.wait(timeout=0.2)
+                frame, self._latest = self._latest, None
+            if frame is not None:
+                self._detect(frame)
+
+    def _detect(self, frame: Frame) -> None:
+        rgb = to_host(frame)
+        header = Header(frame_id=frame.frame_id, stamp=ns_to_stamp(frame.stamp_ns))
         start = time.perf_counter()
         try:
             detections = self.detector.detect(rgb)
@@ -195,10 +226,16 @@ class DetectorNode(Node):
             return
         self.stats['detect_ms_total'] += (time.perf_counter() - start) * 1000
         self.stats['processed'] += 1
-        self.detections_pub.publish(detections_to_msg(detections, msg.header))
+        if self._running and self.context.ok():  # not while shutting down
+            self.detections_pub.publish(detections_to_msg(detections, header))
 
     def close(self) -> None:
-        """Log the counters (called by run_node before destroy_node)."""
+        """Stop the worker and log the counters (called before destroy_node)."""
+        self._running = False
+        with self._wake:
+            self._wake.notify_all()
+        self._worker.join(timeout=5.0)
+        self.frames.close()
         done = max(self.stats['processed'], 1)
         self.get_logger().info(
             f"detector stopped: received={self.stats['received']} "

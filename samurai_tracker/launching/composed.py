@@ -73,36 +73,32 @@ def main(argv: Optional[List[str]] = None) -> int:
     except LaunchArgumentError as error:
         print(f'samurai_pipeline: {error}', file=sys.stderr)
         return 2
-    import rclpy
-    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+    from rclpy.executors import ExternalShutdownException
+
+    from samurai_tracker.ros.spin import (exit_process, install_stop_handlers, shutdown_nodes,
+                                          spin_until_stopped)
     with tempfile.NamedTemporaryFile('w', suffix='.yaml', delete=False) as handle:
         yaml.safe_dump({f'{spec.namespace}/{spec.name}': {'ros__parameters': spec.parameters}
                         for spec in plan}, handle)
         params_file = handle.name
-    rclpy.init(args=_rclpy_args(plan, params_file))
+    stop = install_stop_handlers(_rclpy_args(plan, params_file))
     nodes: List[Any] = []
     code = 0
     try:
         for spec in plan:
             module = importlib.import_module(spec.module)
             nodes.append(getattr(module, NODE_CLASSES[spec.module])())
-        executor = MultiThreadedExecutor(num_threads=max(4, 2 * len(nodes)))
-        for node in nodes:
-            executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+        spin_until_stopped(nodes, stop, threads=max(4, 2 * len(nodes)))
+    except ExternalShutdownException:
         pass
     except (ValueError, FileNotFoundError) as error:
         print(f'samurai_pipeline: cannot start: {error}', file=sys.stderr)
         code = 2
     finally:
-        for node in reversed(nodes):
-            close = getattr(node, 'close', None)
-            if callable(close):
-                close()
-            node.destroy_node()
-        rclpy.try_shutdown()
+        # The camera comes first in the plan, so it stops handing out frames first.
+        shutdown_nodes(nodes)
         os.unlink(params_file)
+    exit_process(code)
     return code
 
 

@@ -57,9 +57,10 @@ def _common(args: LaunchArguments) -> Dict[str, Any]:
     return {'use_sim_time': args.use_sim_time}
 
 
-def _detector(args: LaunchArguments) -> NodeSpec:
+def _detector(args: LaunchArguments, transport: str) -> NodeSpec:
     return NodeSpec('detector_node', 'samurai_tracker.detector.detector_node', 'detector',
                     args.namespace, {**_common(args), 'model_path': args.detector_model,
+                                     'frame_transport': transport,
                                      'input_size': args.detector_input_size,
                                      'every_n': args.detector_every_n},
                     (('track_status', 'tracker/status'),))
@@ -88,7 +89,7 @@ def tracker_plan(args: LaunchArguments) -> List[NodeSpec]:
     """Detector, tracker and fusion on an existing ``image`` topic (a bag, another driver)."""
     nodes = [_tracker(args, 'standard'), _fusion(args)]
     if args.detector_model:
-        nodes.insert(0, _detector(args))
+        nodes.insert(0, _detector(args, 'standard'))
     return nodes
 
 
@@ -105,12 +106,12 @@ def pipeline_plan(args: LaunchArguments) -> List[NodeSpec]:
                       (('track_status', 'fusion/status'),))
     nodes = [camera, _tracker(args, transport), _fusion(args)]
     if args.detector_model:
-        nodes.insert(1, _detector(args))
+        nodes.insert(1, _detector(args, transport))
     return nodes
 
 
 def replay_plan(args: LaunchArguments) -> List[NodeSpec]:
-    """The tracking stack for ``ros2 bag play --clock``: sim time on every node."""
+    """Return the tracking stack for ``ros2 bag play --clock``, sim time on every node."""
     if not args.use_sim_time:
         raise ValueError('replay needs use_sim_time:=true (the bag drives the clock)')
     return tracker_plan(args)

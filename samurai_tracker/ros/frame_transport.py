@@ -107,7 +107,7 @@ class FramePublisher:
             self._ros = node.create_publisher(Image, topic, IMAGE_QOS)
 
     def subscriber_count(self) -> int:
-        """Subscribers that will receive the next frame (in-process and over DDS)."""
+        """Count the subscribers that will receive the next frame (in-process and DDS)."""
         count = FRAME_BUS.subscriber_count(self.topic) if self.transport == 'composed' else 0
         if self._ros is not None:
             count += self._ros.get_subscription_count()
@@ -147,11 +147,14 @@ class FrameSubscriber:
         Called with the image header and a reason when an image message is unusable
         (bad encoding, size, step); such images never reach ``on_frame``.
     callback_group : rclpy callback group, optional
+    allow_mono : bool
+        Accept mono8 images (replicated to RGB); the tracker refuses them.
 
     """
 
     def __init__(self, node: Node, topic: str, transport: str, on_frame: FrameHandler,
-                 on_error: ErrorHandler, callback_group: Any = None) -> None:
+                 on_error: ErrorHandler, callback_group: Any = None,
+                 allow_mono: bool = False) -> None:
         if transport not in FRAME_TRANSPORTS:
             raise ValueError(f"frame_transport must be one of {FRAME_TRANSPORTS}, "
                              f"got '{transport}'")
@@ -159,6 +162,7 @@ class FrameSubscriber:
         self.topic = resolve_topic(node, topic)
         self._on_frame = on_frame
         self._on_error = on_error
+        self._allow_mono = allow_mono
         self._unsubscribe: Optional[Callable[[], None]] = None
         if transport == 'composed':
             self._unsubscribe = FRAME_BUS.subscribe(self.topic, on_frame)
@@ -173,7 +177,7 @@ class FrameSubscriber:
 
     def _on_image(self, msg: Image) -> None:
         try:
-            pixels = image_to_rgb(msg)
+            pixels = image_to_rgb(msg, allow_mono=self._allow_mono)
         except ImageError as error:
             self._on_error(msg.header, str(error))
             return

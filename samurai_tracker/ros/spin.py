@@ -6,14 +6,21 @@ Works on Humble through Kilted: it uses only ``rclpy.init``, executors,
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 from typing import Callable, List, Optional
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import (Executor, ExternalShutdownException, MultiThreadedExecutor,
+                             SingleThreadedExecutor)
 from rclpy.node import Node
 
-__all__ = ['run_node', 'wants_help']
+_EXECUTORS: List[Executor] = []
+
+__all__ = ['exit_process', 'install_stop_handlers', 'run_node', 'shutdown_nodes',
+           'spin_until_stopped', 'wants_help']
 
 
 def wants_help(argv: List[str]) -> bool:
@@ -40,7 +47,8 @@ def run_node(factory: Callable[[], Node], usage: str, args: Optional[List[str]] 
     Returns
     -------
     int
-        Process exit code: 0 after a normal shutdown, 2 when the node refused to start.
+        0 after ``--help``. Otherwise the process ends here (:func:`exit_process`) with
+        0 after a normal shutdown, 2 when the node refused to start.
 
     """
     argv = list(sys.argv if args is None else args)
@@ -49,28 +57,75 @@ def run_node(factory: Callable[[], Node], usage: str, args: Optional[List[str]] 
         print('\nROS arguments: --ros-args -p name:=value -r __ns:=/namespace '
               '--params-file file.yaml')
         return 0
-    rclpy.init(args=argv)
-    node: Optional[Node] = None
     code = 0
+    nodes: List[Node] = []
+    stop = install_stop_handlers(argv)
     try:
-        node = factory()
-        executor = MultiThreadedExecutor(num_threads=threads) if threads > 1 else None
-        if executor is None:
-            rclpy.spin(node)
-        else:
-            executor.add_node(node)
-            executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+        nodes.append(factory())
+        spin_until_stopped(nodes, stop, threads)
+    except ExternalShutdownException:
         pass
     except (ValueError, FileNotFoundError) as error:
         # Bad parameters: one clear line, non-zero exit, no traceback.
         print(f'[{factory.__name__}] cannot start: {error}', file=sys.stderr)
         code = 2
     finally:
-        if node is not None:
-            close = getattr(node, 'close', None)
-            if callable(close):
-                close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+        shutdown_nodes(nodes)
+    exit_process(code)
+    return code  # not reached
+
+
+def install_stop_handlers(argv: List[str]) -> threading.Event:
+    """Initialise rclpy so that SIGINT/SIGTERM only set the returned event.
+
+    rclpy's own handler shuts the context down inside the signal, while the nodes' worker
+    threads (inference, GStreamer) may still be publishing, which aborts the process. Here
+    the signal only asks the spin loop to stop; the nodes then stop their threads, and
+    rclpy is shut down last.
+    """
+    stop = threading.Event()
+    # Let rclpy install its handlers (its executors expect them: with
+    # SignalHandlerOptions.NO, destroying an executor aborts on Kilted), then take SIGINT
+    # and SIGTERM over at the Python level.
+    rclpy.init(args=argv)
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    return stop
+
+
+def spin_until_stopped(nodes: List[Node], stop: threading.Event, threads: int = 1) -> None:
+    """Spin ``nodes`` in 0.1 s slices until ``stop`` is set or rclpy shuts down."""
+    executor: Executor = (MultiThreadedExecutor(num_threads=threads) if threads > 1
+                          else SingleThreadedExecutor())
+    for node in nodes:
+        executor.add_node(node)
+    # Kept alive until the process ends: with SIGINT taken over, destroying an executor
+    # (explicitly or by the garbage collector) aborts inside rclpy on Kilted.
+    _EXECUTORS.append(executor)
+    while not stop.is_set() and rclpy.ok():
+        executor.spin_once(timeout_sec=0.1)
+    for node in nodes:
+        executor.remove_node(node)
+
+
+def exit_process(code: int) -> None:
+    """End the process with ``code`` once the nodes and rclpy are shut down.
+
+    Skips interpreter finalisation, which would destroy the executors kept alive by
+    :func:`spin_until_stopped` after rclpy is gone. Everything that matters (node
+    threads, GStreamer pipelines, output files, rclpy) is already closed by then.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def shutdown_nodes(nodes: List[Node]) -> None:
+    """Stop every node's threads (``close()``), destroy the nodes, then shut rclpy down."""
+    for node in nodes:
+        close = getattr(node, 'close', None)
+        if callable(close):
+            close()
+    for node in reversed(nodes):
+        node.destroy_node()
+    rclpy.try_shutdown()

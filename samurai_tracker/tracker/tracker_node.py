@@ -169,12 +169,13 @@ class TrackerNode(Node):
                                  RESULT_QOS, callback_group=io_group)
         self.create_service(Reseed, '~/reseed', self._on_reseed,
                             callback_group=MutuallyExclusiveCallbackGroup())
-        self._worker = threading.Thread(target=self._work, name='tracker-worker', daemon=True)
-        self._worker.start()
         self.get_logger().info(
             f"tracker ready: backend={self.backend} model_dir='{self.model_dir}' "
-            f"target_class={self.target_class} seed={self._pending_seed.reason}"
+            f'target_class={self.target_class} frame_transport={self.frame_transport} '
+            f'seed={self._pending_seed.reason}'
             + (f' (NOT TRACKING: {self.load_error})' if self.load_error else ''))
+        self._worker = threading.Thread(target=self._work, name='tracker-worker', daemon=True)
+        self._worker.start()
 
     # ---- model loading -------------------------------------------------------------------
     def _load_models(self) -> None:
@@ -268,6 +269,10 @@ class TrackerNode(Node):
                 self.get_logger().error(f'frame processing failed: {error!r}')
 
     def _status(self, header: Header, track: Track) -> None:
+        # Ctrl-C shuts the context down from rclpy's signal handler while this worker may
+        # be mid-frame: publishing on a dead context aborts the process.
+        if not self._running or not self.context.ok():
+            return
         self.status_pub.publish(track_to_status(track, header))
         if track.box is not None and track.state not in (TrackState.IDLE,):
             class_id = '' if self.target_class < 0 else str(self.target_class)

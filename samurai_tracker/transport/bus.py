@@ -39,7 +39,7 @@ class FrameBus:
         return unsubscribe
 
     def subscriber_count(self, topic: str) -> int:
-        """Number of in-process subscribers of ``topic``."""
+        """Count the in-process subscribers of ``topic``."""
         with self._lock:
             return len(self._callbacks.get(topic, []))
 

@@ -90,6 +90,7 @@ def test_composed_mode_passes_frames_by_reference(model_dir, clip):
     plan = {spec.name: spec for spec in pipeline_plan(args)}
     assert plan['camera_bridge'].parameters['frame_transport'] == 'composed'
     assert plan['tracker'].parameters['frame_transport'] == 'composed'
+    assert 'detector' not in plan or plan['detector'].parameters['frame_transport'] == 'composed'
     assert 'detector' not in plan  # no detector model given
 
 

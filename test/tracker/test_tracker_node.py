@@ -123,7 +123,8 @@ def test_reseed_service_validates_requests_and_tracking_publishes_status(sam2_ti
         assert 'unsupported encoding' in status.message
         tiny = rgb_to_image(np.zeros((1, 1, 3), np.uint8), Header(stamp=ns_to_stamp(7)))
         assert _publish_until(ros, pub, tiny, statuses, 1), proc.output
-        assert 'too small' in statuses[-1].message
+        status = next(s for s in statuses if s.header.stamp == tiny.header.stamp)
+        assert 'too small' in status.message
         good = _frame_msg(5)
         assert _publish_until(ros, pub, good, statuses, 1, timeout=60), proc.output
         status = next(s for s in statuses if s.header.stamp == good.header.stamp)
