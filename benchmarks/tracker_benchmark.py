@@ -278,6 +278,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         'model_dir': model_dir, 'crop': models.crop, 'width': args.width,
         'height': args.height, 'host': platform.node(), 'cpu_count': os.cpu_count(),
         'python': platform.python_version(), 'created': time.strftime('%Y-%m-%dT%H:%M:%S'),
+        'load_average_at_start': os.getloadavg(),
         'modes': [run_mode(models, clip, frames, kf, args.warmup) for kf in (0, 2)],
     }
     del frames
@@ -286,7 +287,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                                        args.memory_max_kf)
     if args.calibration_frames > 0:
         results['calibration'] = calibration(models, args.calibration_frames)
+    results['load_average_at_end'] = os.getloadavg()
     print_table(results)
+    print('load average (1, 5, 15 min) at start {} and end {}: other processes share '
+          'the cores when these exceed the core count'.format(
+              *(tuple(round(v, 1) for v in results[k])
+                for k in ('load_average_at_start', 'load_average_at_end'))))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w', encoding='utf-8') as handle:
         json.dump(results, handle, indent=2)
