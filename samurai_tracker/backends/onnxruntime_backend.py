@@ -69,6 +69,9 @@ class OnnxRuntimeBackend:
         options.log_severity_level = 3
         if intra_op_threads:
             options.intra_op_num_threads = int(intra_op_threads)
+        # Idle worker threads sleep instead of spinning: the detector, the tracker and the
+        # bridge share a few cores, and a spinning pool steals them from the other nodes.
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         try:
             self._session = ort.InferenceSession(model_path, options, providers=chosen)
         except Exception as error:  # onnxruntime raises several private exception types
