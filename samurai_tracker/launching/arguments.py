@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import os
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 __all__ = ['ARGUMENTS', 'LaunchArgumentError', 'LaunchArguments', 'parse_arguments']
 
@@ -81,22 +81,13 @@ class LaunchArguments:
     bag: str
 
 
-def _int(name: str, text: str, low: int, high: int) -> int:
+def _number(name: str, text: str, low: float, high: float, kind: type = int) -> Any:
+    """Parse ``text`` as ``kind`` (int or float) inside [low, high], or say what is wrong."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise LaunchArgumentError(f"{name}:='{text}' is not an integer "
-                                  f'(expected {low}..{high})') from None
-    if not low <= value <= high:
-        raise LaunchArgumentError(f'{name}:={value} is out of range: use {low}..{high}')
-    return value
-
-
-def _float(name: str, text: str, low: float, high: float) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise LaunchArgumentError(f"{name}:='{text}' is not a number "
+        noun = 'an integer' if kind is int else 'a number'
+        raise LaunchArgumentError(f"{name}:='{text}' is not {noun} "
                                   f'(expected {low}..{high})') from None
     if not low <= value <= high:
         raise LaunchArgumentError(f'{name}:={value} is out of range: use {low}..{high}')
@@ -193,13 +184,13 @@ def parse_arguments(given: Mapping[str, str],
                                   " '_' and '/'")
     return LaunchArguments(
         source=source, model_dir=text['model_dir'], detector_model=text['detector_model'],
-        detector_input_size=_int('detector_input_size', text['detector_input_size'], 32, 4096),
-        detector_every_n=_int('detector_every_n', text['detector_every_n'], 1, 1000),
-        backend=backend, target_class=_int('target_class', text['target_class'], -1, 100000),
-        seed_roi=_seed_roi(text['seed_roi']), max_kf=_int('max_kf', text['max_kf'], 0, 30),
-        fusion_wait_s=_float('fusion_wait_s', text['fusion_wait_s'], 0.01, 600.0),
+        detector_input_size=_number('detector_input_size', text['detector_input_size'], 32, 4096),
+        detector_every_n=_number('detector_every_n', text['detector_every_n'], 1, 1000),
+        backend=backend, target_class=_number('target_class', text['target_class'], -1, 100000),
+        seed_roi=_seed_roi(text['seed_roi']), max_kf=_number('max_kf', text['max_kf'], 0, 30),
+        fusion_wait_s=_number('fusion_wait_s', text['fusion_wait_s'], 0.01, 600.0, float),
         output=text['output'], output_path=text['output_path'], rtp_host=text['rtp_host'],
-        rtp_port=_int('rtp_port', text['rtp_port'], 1, 65535),
+        rtp_port=_number('rtp_port', text['rtp_port'], 1, 65535),
         namespace=('/' + namespace) if namespace else '',
         composed=_bool('composed', text['composed']),
         use_sim_time=_bool('use_sim_time', text['use_sim_time']),
