@@ -6,20 +6,22 @@ frame is a host numpy array; a later zero-copy transport (a composed process pas
 pointers, or NITROS type adaptation on a Jetson) plugs in here by providing another
 consumer and another :class:`Frame` payload, without touching how pipelines are built.
 
-:class:`LatestFrameMailbox` decouples a fast producer (the GStreamer streaming thread)
-from a slower consumer (the publisher): it keeps only the newest frame and counts the
-ones that were replaced before anyone took them, which is exactly the bridge's "drops".
+:class:`~samurai_tracker.transport.mailbox.LatestFrameMailbox` (re-exported here)
+decouples a fast producer (the GStreamer streaming thread) from a slower consumer (the
+publisher): it keeps only the newest frame and counts the ones replaced before anyone
+took them, which is exactly the bridge's "drops".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 import enum
-import threading
-from typing import Callable, Optional, Tuple
+from typing import Callable, Tuple
 
 import numpy as np
 import numpy.typing as npt
+
+from samurai_tracker.transport.mailbox import LatestFrameMailbox
 
 __all__ = ['Frame', 'FrameConsumer', 'ImageEncoding', 'LatestFrameMailbox']
 
@@ -109,45 +111,3 @@ class Frame:
 
 #: What the ingest pipeline calls for every decoded frame (from its streaming thread).
 FrameConsumer = Callable[[Frame], None]
-
-
-class LatestFrameMailbox:
-    """A one-slot, latest-wins hand-off between two threads.
-
-    ``put`` never blocks (so the decoder never stalls on a slow subscriber); a frame that
-    is replaced before it was taken counts as a drop. ``take`` waits up to a timeout.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._frame: Optional[Frame] = None
-        self._drops = 0
-        self._closed = False
-
-    @property
-    def drops(self) -> int:
-        """Frames replaced before they were taken."""
-        with self._cond:
-            return self._drops
-
-    def put(self, frame: Frame) -> None:
-        """Offer ``frame``, replacing (and counting as dropped) any frame not yet taken."""
-        with self._cond:
-            if self._frame is not None:
-                self._drops += 1
-            self._frame = frame
-            self._cond.notify()
-
-    def take(self, timeout_s: float) -> Optional[Frame]:
-        """Return the newest frame, waiting up to ``timeout_s`` s; None on timeout/close."""
-        with self._cond:
-            if self._frame is None and not self._closed:
-                self._cond.wait(timeout_s)
-            frame, self._frame = self._frame, None
-            return frame
-
-    def close(self) -> None:
-        """Wake any waiting ``take`` (shutdown)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()

@@ -72,7 +72,7 @@ from samurai_tracker.detector.yolo_detector import open_detector_backend, YoloDe
 from samurai_tracker.records import TrackState
 from samurai_tracker.ros import declare, detections_to_msg, ns_to_stamp, RESULT_QOS, run_node
 from samurai_tracker.ros.frame_transport import FRAME_TRANSPORTS, FrameSubscriber
-from samurai_tracker.transport import Frame, to_host
+from samurai_tracker.transport import Frame, LatestFrameMailbox, to_host
 
 _LIVE = ('confidence_threshold', 'iou_threshold', 'class_filter', 'max_detections', 'every_n')
 
@@ -130,14 +130,12 @@ class DetectorNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         # ---- state ------------------------------------------------------------------
         self.stats: Dict[str, Any] = {'received': 0, 'processed': 0, 'throttled': 0,
-                                      'dropped': 0,
                                       'bad_images': 0, 'errors': 0, 'detect_ms_total': 0.0}
         self._tracker_state: Optional[TrackState] = None
         self._since_run = 0
         # ---- publishers, subscriptions ------------------------------------------------
         self.detections_pub = self.create_publisher(Detection2DArray, 'detections', RESULT_QOS)
-        self._wake = threading.Condition()
-        self._latest: Optional[Frame] = None
+        self.mailbox: LatestFrameMailbox[Frame] = LatestFrameMailbox()
         self._running = True
         self.frames = FrameSubscriber(self, 'image', self.frame_transport, self._on_frame,
                                       self._on_bad_image, allow_mono=True)
@@ -191,15 +189,11 @@ class DetectorNode(Node):
 
     def _on_frame(self, frame: Frame) -> None:
         # Cheap on purpose: in composed mode this runs on the camera bridge's thread.
-        with self._wake:
-            self.stats['received'] += 1
-            if self._throttled():
-                self.stats['throttled'] += 1
-                return
-            if self._latest is not None:
-                self.stats['dropped'] += 1
-            self._latest = frame
-            self._wake.notify()
+        self.stats['received'] += 1
+        if self._throttled():
+            self.stats['throttled'] += 1
+            return
+        self.mailbox.put(frame)
 
     def _on_bad_image(self, header: Header, reason: str) -> None:
         self.stats['bad_images'] += 1
@@ -207,10 +201,7 @@ class DetectorNode(Node):
 
     def _work(self) -> None:
         while self._running:
-            with self._wake:
-                while self._running and self._latest is None:
-                    self._wake.wait(timeout=0.2)
-                frame, self._latest = self._latest, None
+            frame = self.mailbox.take(0.2)
             if frame is not None:
                 self._detect(frame)
 
@@ -232,14 +223,14 @@ class DetectorNode(Node):
     def close(self) -> None:
         """Stop the worker and log the counters (called before destroy_node)."""
         self._running = False
-        with self._wake:
-            self._wake.notify_all()
+        self.mailbox.close()
         self._worker.join(timeout=5.0)
         self.frames.close()
         done = max(self.stats['processed'], 1)
         self.get_logger().info(
             f"detector stopped: received={self.stats['received']} "
             f"processed={self.stats['processed']} throttled={self.stats['throttled']} "
+            f"dropped={self.mailbox.drops} "
             f"bad_images={self.stats['bad_images']} errors={self.stats['errors']} "
             f"mean_detect_ms={self.stats['detect_ms_total'] / done:.1f}")
 

@@ -57,7 +57,7 @@ from samurai_tracker.ros import (box_from_msg, box_to_msg, declare, detections_f
                                  IMAGE_QOS, ns_to_stamp, RESULT_QOS, rgb_to_image, run_node,
                                  stamp_to_ns, track_to_detection, track_to_status)
 from samurai_tracker.ros.frame_transport import FRAME_TRANSPORTS, FrameSubscriber
-from samurai_tracker.transport import Frame, to_host
+from samurai_tracker.transport import Frame, LatestFrameMailbox, to_host
 from samurai_tracker.tracker.config import config_parameters
 
 BACKENDS = ('onnxruntime', 'tensorrt', 'torch')
@@ -139,13 +139,12 @@ class TrackerNode(Node):
         self.tracker: Any = None
         self.load_error = ''
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._latest: Optional[Frame] = None
+        self.mailbox: LatestFrameMailbox[Frame] = LatestFrameMailbox()
         self._detections: Optional[Tuple[int, Detections]] = None
         self._pending_seed: Optional[SeedRequest] = None
         self._last_size: Optional[Tuple[int, int]] = None
         self._track_id = 0
-        self.stats = {'received': 0, 'processed': 0, 'dropped': 0, 'bad_images': 0,
+        self.stats = {'received': 0, 'processed': 0, 'bad_images': 0,
                       'bad_detections': 0}
         self._running = True
         roi = [float(v) for v in self.seed_roi]
@@ -194,12 +193,9 @@ class TrackerNode(Node):
 
     # ---- callbacks (cheap: they only hand data to the worker) ----------------------------
     def _on_frame(self, frame: Frame) -> None:
-        with self._wake:
+        with self._lock:
             self.stats['received'] += 1
-            if self._latest is not None:
-                self.stats['dropped'] += 1
-            self._latest = frame
-            self._wake.notify()
+        self.mailbox.put(frame)
 
     def _on_bad_image(self, header: Header, reason: str) -> None:
         with self._lock:
@@ -257,10 +253,7 @@ class TrackerNode(Node):
     # ---- worker ------------------------------------------------------------------------
     def _work(self) -> None:
         while self._running:
-            with self._wake:
-                while self._running and self._latest is None:
-                    self._wake.wait(timeout=0.2)
-                frame, self._latest = self._latest, None
+            frame = self.mailbox.take(0.2)
             if frame is None:
                 continue
             try:
@@ -346,11 +339,11 @@ class TrackerNode(Node):
         """Stop the worker thread (called by run_node before destroy_node)."""
         self._running = False
         self.frames.close()
-        with self._wake:
-            self._wake.notify_all()
+        self.mailbox.close()
         self._worker.join(timeout=5.0)
+        stats = {**self.stats, 'dropped': self.mailbox.drops}
         self.get_logger().info(
-            'tracker stopped: ' + ', '.join(f'{k}={v}' for k, v in self.stats.items()))
+            'tracker stopped: ' + ', '.join(f'{k}={v}' for k, v in stats.items()))
 
 
 def main(args: Optional[List[str]] = None) -> int:
