@@ -17,7 +17,7 @@ import importlib
 import os
 import sys
 import tempfile
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import yaml
 
@@ -73,30 +73,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     except LaunchArgumentError as error:
         print(f'samurai_pipeline: {error}', file=sys.stderr)
         return 2
-    from rclpy.executors import ExternalShutdownException
-
-    from samurai_tracker.ros.spin import (exit_process, install_stop_handlers, shutdown_nodes,
-                                          spin_until_stopped)
+    from samurai_tracker.ros.spin import exit_process, run_nodes
+    factories = [getattr(importlib.import_module(spec.module), NODE_CLASSES[spec.module])
+                 for spec in plan]  # the camera first: it stops handing out frames first
     with tempfile.NamedTemporaryFile('w', suffix='.yaml', delete=False) as handle:
         yaml.safe_dump({f'{spec.namespace}/{spec.name}': {'ros__parameters': spec.parameters}
                         for spec in plan}, handle)
         params_file = handle.name
-    stop = install_stop_handlers(_rclpy_args(plan, params_file))
-    nodes: List[Any] = []
-    code = 0
     try:
-        for spec in plan:
-            module = importlib.import_module(spec.module)
-            nodes.append(getattr(module, NODE_CLASSES[spec.module])())
-        spin_until_stopped(nodes, stop, threads=max(4, 2 * len(nodes)))
-    except ExternalShutdownException:
-        pass
-    except (ValueError, FileNotFoundError) as error:
-        print(f'samurai_pipeline: cannot start: {error}', file=sys.stderr)
-        code = 2
+        code = run_nodes(factories, _rclpy_args(plan, params_file), 'samurai_pipeline:',
+                         threads=max(4, 2 * len(plan)))
     finally:
-        # The camera comes first in the plan, so it stops handing out frames first.
-        shutdown_nodes(nodes)
         os.unlink(params_file)
     exit_process(code)
     return code

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 import rclpy
 from rclpy.executors import (Executor, ExternalShutdownException, MultiThreadedExecutor,
@@ -19,7 +19,7 @@ from rclpy.node import Node
 
 _EXECUTORS: List[Executor] = []
 
-__all__ = ['exit_process', 'install_stop_handlers', 'run_node', 'shutdown_nodes',
+__all__ = ['exit_process', 'install_stop_handlers', 'run_node', 'run_nodes', 'shutdown_nodes',
            'spin_until_stopped', 'wants_help']
 
 
@@ -57,22 +57,49 @@ def run_node(factory: Callable[[], Node], usage: str, args: Optional[List[str]] 
         print('\nROS arguments: --ros-args -p name:=value -r __ns:=/namespace '
               '--params-file file.yaml')
         return 0
+    exit_process(run_nodes([factory], argv, f'[{factory.__name__}]', threads))
+    return 0  # not reached
+
+
+def run_nodes(factories: Sequence[Callable[[], Node]], argv: List[str], label: str,
+              threads: int = 1) -> int:
+    """Initialise rclpy, build the nodes, spin them until stopped, shut everything down.
+
+    Parameters
+    ----------
+    factories : sequence of callables
+        Build the nodes in order (the camera first in a composed pipeline, so it is also
+        the first to stop handing out frames).
+    argv : list of str
+        Command line for ``rclpy.init`` (``--ros-args`` ...).
+    label : str
+        Prefix of the one-line error when a node refuses its parameters.
+    threads : int
+        Executor threads.
+
+    Returns
+    -------
+    int
+        0 after a normal shutdown, 2 when a node refused to start. rclpy is shut down;
+        end the process with :func:`exit_process`.
+
+    """
     code = 0
     nodes: List[Node] = []
     stop = install_stop_handlers(argv)
     try:
-        nodes.append(factory())
+        for factory in factories:
+            nodes.append(factory())
         spin_until_stopped(nodes, stop, threads)
     except ExternalShutdownException:
         pass
     except (ValueError, FileNotFoundError) as error:
         # Bad parameters: one clear line, non-zero exit, no traceback.
-        print(f'[{factory.__name__}] cannot start: {error}', file=sys.stderr)
+        print(f'{label} cannot start: {error}', file=sys.stderr)
         code = 2
     finally:
         shutdown_nodes(nodes)
-    exit_process(code)
-    return code  # not reached
+    return code
 
 
 def install_stop_handlers(argv: List[str]) -> threading.Event:
