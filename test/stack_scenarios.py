@@ -11,6 +11,7 @@ import time
 from samurai_interfaces.msg import TrackStatus
 from samurai_interfaces.srv import Reseed
 from sensor_msgs.msg import Image
+from ros_harness import wait_until
 from std_msgs.msg import Header
 
 from samurai_tracker.ros import IMAGE_QOS, ns_to_stamp, RESULT_QOS, rgb_to_image
@@ -27,15 +28,6 @@ def stack_arguments(model_dir):
             'fusion_wait_s': '30'}
 
 
-def wait_for(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 def play_clip_and_check_stamps(ros, frames=4, timeout=90.0):
     """Publish frames one by one; every one gets a fused status with its own stamp."""
     fused = ros.subscribe(TrackStatus, '/fusion/status', RESULT_QOS)
@@ -44,14 +36,14 @@ def play_clip_and_check_stamps(ros, frames=4, timeout=90.0):
     # The tracker subscribes to images after loading its models, then serves ~/reseed.
     reseed = ros.node.create_client(Reseed, '/tracker/reseed')
     assert ros.wait_for_service(reseed, 120), 'the tracker never came up'
-    assert wait_for(lambda: pub.get_subscription_count() >= 1, 30), 'nobody subscribed'
+    assert wait_until(lambda: pub.get_subscription_count() >= 1, 30), 'nobody subscribed'
     time.sleep(1.0)
     stamps = []
     for index in range(frames):
         stamp = ns_to_stamp(BASE_NS + CLIP.stamp_ns(index))
         msg = rgb_to_image(CLIP.frame(index), Header(frame_id='camera', stamp=stamp))
         pub.publish(msg)
-        assert wait_for(lambda: any(s.header.stamp == stamp for s in fused), timeout), \
+        assert wait_until(lambda: any(s.header.stamp == stamp for s in fused), timeout), \
             f'no fused status for frame {index}'
         stamps.append(stamp)
     tracker_states = {s.header.stamp.nanosec: s.state for s in tracked}

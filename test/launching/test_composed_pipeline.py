@@ -3,9 +3,8 @@
 import subprocess
 import sys
 
-from ros_harness import ros_environment, RosClient
+from ros_harness import ros_environment, RosClient, wait_until
 from samurai_interfaces.msg import TrackStatus
-from stack_scenarios import wait_for
 
 from samurai_tracker.ros import RESULT_QOS
 
@@ -21,9 +20,9 @@ def test_composed_pipeline_tracks_frames_handed_over_in_process(sam2_tiny_models
                                 + words, env=ros_environment(), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            ok = wait_for(lambda: sum(s.state in (TrackStatus.STATE_TRACKED,
-                                                  TrackStatus.STATE_REACQUIRED)
-                                      for s in tracked) >= 3 and len(fused) >= 3, 180)
+            locked = (TrackStatus.STATE_TRACKED, TrackStatus.STATE_REACQUIRED)
+            ok = wait_until(lambda: sum(s.state in locked for s in tracked) >= 3
+                            and len(fused) >= 3, 180)
             assert ok, log_path.read_text()[-3000:]
         finally:
             proc.send_signal(2)

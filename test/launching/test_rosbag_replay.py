@@ -7,13 +7,13 @@ plan (use_sim_time on). Every fused status must carry the stamp of a bag image.
 """
 
 from rclpy.serialization import serialize_message
-from ros_harness import ros_environment, RosClient
+from ros_harness import ros_environment, RosClient, wait_until
 from rosbags.rosbag2 import Reader, Writer
 from rosbags.typesys import get_typestore, Stores
 from rosgraph_msgs.msg import Clock
 from samurai_interfaces.msg import TrackStatus
 from sensor_msgs.msg import Image
-from stack_scenarios import CLIP, stack_arguments, wait_for
+from stack_scenarios import CLIP, stack_arguments
 from std_msgs.msg import Header
 
 from samurai_tracker.launching import parse_arguments, ProcessLauncher, replay_plan
@@ -49,7 +49,7 @@ def test_bag_replay_with_sim_time(sam2_tiny_models, tmp_path):
         from samurai_interfaces.srv import Reseed
         reseed = ros.node.create_client(Reseed, '/tracker/reseed')
         assert ros.wait_for_service(reseed, 120), launcher.log('tracker')
-        assert wait_for(lambda: image.get_subscription_count() >= 1, 30)
+        assert wait_until(lambda: image.get_subscription_count() >= 1, 30)
         bag_stamps = []
         with Reader(bag) as reader:
             for connection, timestamp, rawdata in reader.messages():
@@ -57,7 +57,7 @@ def test_bag_replay_with_sim_time(sam2_tiny_models, tmp_path):
                 image.publish(rawdata)  # the recorded CDR bytes, unchanged
                 bag_stamps.append(ns_to_stamp(timestamp))
                 stamp = bag_stamps[-1]
-                assert wait_for(lambda: any(s.header.stamp == stamp for s in fused), 90), \
+                assert wait_until(lambda: any(s.header.stamp == stamp for s in fused), 90), \
                     launcher.log('fusion')[-1500:]
         got = {(s.header.stamp.sec, s.header.stamp.nanosec) for s in fused}
         assert got == {(s.sec, s.nanosec) for s in bag_stamps}
