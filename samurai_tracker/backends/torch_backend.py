@@ -46,11 +46,18 @@ class TorchBackend:
         ``'cpu'`` or ``'cuda'`` (``'cuda:N'``); default cuda when available.
     precision : str
         ``'fp32'``, ``'fp16'`` or ``'bf16'`` (the latter two: autocast on cuda only).
+    cast_weights : bool, optional
+        With fp16/bf16, also store the weights in that type (the default; False keeps
+        float32 weights under autocast). Autocast then has no weight
+        casts left to do on every call (inside a CUDA graph it cannot cache them, so each
+        replay would re-run one cast kernel per layer); normalisations and softmax still
+        run in float32 under autocast. The module is converted in place.
 
     """
 
     def __init__(self, name: str, module: Any, crop: int, device: Optional[str] = None,
-                 precision: str = 'fp32') -> None:
+                 precision: str = 'fp32', cast_weights: Optional[bool] = None,
+                 compile: bool = False) -> None:
         torch = _import_torch()
         from samurai_tracker.engines.contract import model_contract
 
@@ -73,8 +80,28 @@ class TorchBackend:
         self._device = torch.device(device)
         self._precision = precision
         self._module = module.to(self._device).eval()
+        if (cast_weights is None or cast_weights) and precision != 'fp32':
+            self._module.to(torch.float16 if precision == 'fp16' else torch.bfloat16)
+        self._forward: Any = self._module
+        if compile:
+            self._forward = torch.compile(self._module, dynamic=False)
         self._inputs = contract.input_specs(crop)
         self._outputs = contract.output_specs(crop)
+
+    @property
+    def module(self) -> Any:
+        """The wrapped ``nn.Module`` (for callers that drive it directly)."""
+        return self._module
+
+    @property
+    def forward(self) -> Any:
+        """The callable that runs the module (compiled when asked for)."""
+        return self._forward
+
+    @property
+    def precision(self) -> str:
+        """``'fp32'``, ``'fp16'`` or ``'bf16'``."""
+        return self._precision
 
     @property
     def device(self) -> str:
@@ -118,11 +145,11 @@ class TorchBackend:
             args.append(self._tensor(spec, feeds[spec.name]))
         with torch.inference_mode():
             if self._precision == 'fp32':
-                values = self._module(*args)
+                values = self._forward(*args)
             else:
                 dtype = torch.float16 if self._precision == 'fp16' else torch.bfloat16
                 with torch.autocast(device_type='cuda', dtype=dtype):
-                    values = self._module(*args)
+                    values = self._forward(*args)
         if isinstance(values, torch.Tensor):
             values = (values,)
         result = {spec.name: value.detach().float().contiguous()
@@ -134,8 +161,9 @@ class TorchBackend:
 
 def load_torch_backends(checkpoint: Optional[str] = None, size: Optional[str] = None,
                         crop: int = 512, seed: int = 0, offsets: Any = None,
-                        device: Optional[str] = None, precision: str = 'fp32'
-                        ) -> Dict[str, TorchBackend]:
+                        device: Optional[str] = None, precision: str = 'fp32',
+                        cast_weights: Optional[bool] = None,
+                        compile: bool = False) -> Dict[str, TorchBackend]:
     """Build SAM 2.1 once and return one :class:`TorchBackend` per contract model.
 
     Parameters
@@ -150,7 +178,7 @@ def load_torch_backends(checkpoint: Optional[str] = None, size: Optional[str] = 
         Seed of the random initialisation.
     offsets : BiasOffsets, optional
         Score-head bias offsets (as for ``samurai-export --bias-offsets``).
-    device, precision
+    device, precision, cast_weights, compile
         As for :class:`TorchBackend`.
 
     Raises
@@ -168,5 +196,6 @@ def load_torch_backends(checkpoint: Optional[str] = None, size: Optional[str] = 
         raise BackendError(str(error)) from error
     from samurai_tracker.engines.wrappers import build_wrappers
 
-    return {name: TorchBackend(name, module, crop, device=device, precision=precision)
+    return {name: TorchBackend(name, module, crop, device=device, precision=precision,
+                               cast_weights=cast_weights, compile=compile)
             for name, module in build_wrappers(model, crop).items()}

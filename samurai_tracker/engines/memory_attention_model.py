@@ -120,8 +120,13 @@ class MemoryAttentionModel(nn.Module):
         return ((1.0 - valid) * MASK_NEG).reshape(1, 1, 1, -1)
 
     def forward(self, curr: Tensor, curr_pos: Tensor, memory: Tensor, memory_pos: Tensor,
-                memory_valid: Tensor) -> Tensor:
-        """Condition ``curr`` [L,1,256] on the static memory [M,1,64]; returns [L,1,256]."""
+                memory_valid: Optional[Tensor]) -> Tensor:
+        """Condition ``curr`` [L,1,256] on the static memory [M,1,64]; returns [L,1,256].
+
+        ``memory_valid`` None means every slot is in use (the steady state of a track):
+        the cross attention then runs without a key bias, which lets PyTorch pick its
+        fused (flash) attention kernels; the result equals an all-ones ``memory_valid``.
+        """
         attention = self.attention
         output = curr
         if attention.pos_enc_at_input:
@@ -130,7 +135,7 @@ class MemoryAttentionModel(nn.Module):
         query_pos = curr_pos.transpose(0, 1)
         memory = memory.transpose(0, 1)
         memory_pos = memory_pos.transpose(0, 1)
-        bias = self.key_bias(memory_valid)
+        bias = self.key_bias(memory_valid) if memory_valid is not None else None
         rope_keys = NUM_MASKMEM * self.tokens
         for layer in attention.layers:
             normed = layer.norm1(output)

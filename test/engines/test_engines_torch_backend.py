@@ -49,3 +49,20 @@ def test_torch_backend_refuses_half_precision_on_cpu(torch_backends):
     module = torch_backends['prompt_encoder']._module
     with pytest.raises(BackendError, match='cuda'):
         TorchBackend('prompt_encoder', module, 512, device='cpu', precision='fp16')
+
+
+def test_memory_attention_without_mask_equals_all_slots_valid(torch_backends):
+    torch = pytest.importorskip('torch')
+    backend = torch_backends['memory_attention']
+    feeds = {spec.name: tensor for spec, tensor in
+             zip(backend.inputs, example_inputs('memory_attention', 512, seed=3))}
+    everything = torch.ones_like(feeds['memory_valid'])
+    args = [feeds[n] for n in ('curr', 'curr_pos', 'memory', 'memory_pos')]
+    with torch.no_grad():
+        masked = backend.module(*args, everything)
+        unmasked = backend.module(*args, None)
+        partial = backend.module(*args, torch.cat([everything[:, :1],
+                                                   torch.zeros_like(everything[:, 1:])], 1))
+    assert torch.allclose(masked, unmasked, atol=1e-5)
+    assert not torch.allclose(partial, unmasked, atol=1e-3)  # the mask does switch slots off
+    assert backend.precision == 'fp32'
