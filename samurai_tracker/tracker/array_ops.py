@@ -33,6 +33,8 @@ class ArrayOps(Protocol):
 
     name: str
     """Short name, reported in timings and benchmarks."""
+    takes_device_frames: bool
+    """Whether ``preprocess`` also takes frames already on the GPU (uint8 tensors)."""
 
     def from_host(self, array: npt.ArrayLike) -> Any:
         """Return ``array`` as a float32 array of this implementation."""
@@ -142,6 +144,7 @@ class NumpyOps:
     """:class:`ArrayOps` on numpy arrays (CPU backends)."""
 
     name = 'numpy'
+    takes_device_frames = False
 
     def from_host(self, array: npt.ArrayLike) -> FloatArray:
         """Return a contiguous float32 copy-or-view."""
@@ -238,6 +241,7 @@ class TorchOps:
     """
 
     name = 'torch'
+    takes_device_frames = True
 
     def __init__(self, device: str = 'cuda') -> None:
         try:
@@ -268,7 +272,7 @@ class TorchOps:
 
     def preprocess(self, frame: UInt8Image, window: Tuple[int, int, int, int], size: int,
                    mean: Sequence[float], std: Sequence[float]) -> Any:
-        """Upload the frame once, then crop, pad and resize on the device.
+        """Upload the frame once (or read a uint8 tensor in place), crop, pad and resize.
 
         Bilinear with antialiasing when shrinking (``F.interpolate(antialias=True)``).
         """
@@ -285,7 +289,10 @@ class TorchOps:
         ys, ye = max(y0, 0), min(y0 + height, frame_h)
         xs, xe = max(x0, 0), min(x0 + width, frame_w)
         if ye > ys and xe > xs:
-            region = torch.from_numpy(np.ascontiguousarray(frame[ys:ye, xs:xe]))
+            if isinstance(frame, torch.Tensor):  # a frame already on the device
+                region = frame[ys:ye, xs:xe]
+            else:
+                region = torch.from_numpy(np.ascontiguousarray(frame[ys:ye, xs:xe]))
             region = region.to(self.device, non_blocking=True).permute(2, 0, 1)[None]
             canvas[:, :, ys - y0:ye - y0, xs - x0:xe - x0] = region.float() / 255.0
         if (width, height) != (size, size):

@@ -17,31 +17,52 @@ from samurai_tracker.tracker.errors import TrackerInputError
 __all__ = ['check_frame', 'check_seed_box', 'check_stamp']
 
 
-def check_frame(frame: Any, min_side: int,
-                seeded_size: Optional[Tuple[int, int]] = None) -> Tuple[int, int]:
+def _device_frame(frame: Any) -> Optional[Tuple[Tuple[int, ...], str]]:
+    """``(shape, typestr)`` of a GPU array (``__cuda_array_interface__``), else None."""
+    interface = getattr(frame, '__cuda_array_interface__', None)
+    if not isinstance(interface, dict):
+        return None
+    return tuple(int(d) for d in interface.get('shape', ())), str(interface.get('typestr'))
+
+
+def check_frame(frame: Any, min_side: int, seeded_size: Optional[Tuple[int, int]] = None,
+                device_ok: bool = False) -> Tuple[int, int]:
     """Check an RGB frame and return its ``(width, height)`` in pixels.
 
     Parameters
     ----------
     frame : object
-        Must be a numpy array of shape (H, W, 3), dtype uint8, both sides >= ``min_side``.
+        Must be a numpy array of shape (H, W, 3), dtype uint8, both sides >= ``min_side``;
+        with ``device_ok`` also a GPU array of that shape and type (a torch CUDA tensor or
+        anything with ``__cuda_array_interface__``).
     min_side : int
         Smallest accepted side in pixels.
     seeded_size : tuple of int, optional
         ``(width, height)`` the track was seeded on; a different size is refused (boxes
         and the Kalman state are in the seeded frame's pixels).
+    device_ok : bool
+        Whether the runtime can read frames that are already on the GPU.
 
     """
-    if not isinstance(frame, np.ndarray):
+    device = _device_frame(frame)
+    if device is not None:
+        if not device_ok:
+            raise TrackerInputError('frame is a GPU array but this tracker runs on the CPU; '
+                                    'pass a numpy array or use the torch backend on cuda')
+        shape, typestr = device
+        if len(shape) != 3 or shape[2] != 3 or typestr not in ('|u1', '<u1'):
+            raise TrackerInputError(f'a GPU frame must be (H, W, 3) uint8 RGB, got shape '
+                                    f'{shape} type {typestr}')
+    elif not isinstance(frame, np.ndarray):
         raise TrackerInputError(f'frame must be a numpy array (H, W, 3) uint8 RGB, got '
                                 f'{type(frame).__name__}')
-    if frame.ndim != 3 or frame.shape[2] != 3:
+    elif frame.ndim != 3 or frame.shape[2] != 3:
         hint = ' (grayscale: np.repeat(gray[:, :, None], 3, axis=2))' if frame.ndim == 2 else ''
         raise TrackerInputError(f'frame must have shape (H, W, 3) RGB, got {frame.shape}{hint}')
-    if frame.dtype != np.uint8:
+    elif frame.dtype != np.uint8:
         raise TrackerInputError(f'frame must be uint8 (0..255), got {frame.dtype}; convert '
                                 'with np.clip(x, 0, 255).astype(np.uint8)')
-    height, width = frame.shape[:2]
+    height, width = (device[0] if device is not None else frame.shape)[:2]
     if width < min_side or height < min_side:
         raise TrackerInputError(f'frame is {width}x{height}; frames need at least '
                                 f'{min_side}x{min_side} pixels')

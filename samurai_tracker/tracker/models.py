@@ -103,12 +103,28 @@ class SamuraiModels:
         return str(self.image_encoder.device)
 
     def make_ops(self) -> ArrayOps:
-        """Return the array operations matching where the backends keep their tensors."""
+        """Return the array operations matching where the backends keep their tensors.
+
+        For torch on CUDA: the CUDA glue kernels (:class:`~samurai_tracker.gpu.
+        glue_array_ops.CudaGlueOps`, one kernel per glue step) where CuPy or pycuda can
+        compile them, else plain :class:`TorchOps`.
+        """
         devices = {str(getattr(self, n).device) for n in MODEL_NAMES}
         if devices == {'cpu'}:
             return NumpyOps()
         if self.backend == 'torch':
-            return TorchOps(sorted(devices - {'cpu'})[0])
+            device = sorted(devices - {'cpu'})[0]
+            try:
+                from samurai_tracker.gpu.glue_array_ops import CudaGlueOps
+                from samurai_tracker.gpu.kernel_module import GpuUnavailableError
+
+                try:
+                    return CudaGlueOps(device)
+                except (GpuUnavailableError, ValueError):
+                    pass
+            except ImportError:
+                pass
+            return TorchOps(device)
         raise ModelSetError(f'no array operations for {self.backend} outputs on {devices}; '
                             'open the models with host outputs (TensorRT: host_outputs=True)')
 

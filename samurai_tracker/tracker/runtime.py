@@ -27,6 +27,7 @@ from samurai_tracker.records import Box, BoxSource, Detections, SeedPolicy, Trac
 from samurai_tracker.tracker import kalman
 from samurai_tracker.tracker.config import CROP, TrackerConfig
 from samurai_tracker.tracker.errors import TrackerInputError
+from samurai_tracker.tracker.fused_step import FusedTrackingStep, StepResult
 from samurai_tracker.tracker.geometry import crop_window, full_frame_window, ViewWindow
 from samurai_tracker.tracker.glue import FrameGlue, NO_OBJ_SCORE
 from samurai_tracker.tracker.inputs import check_frame, check_seed_box, check_stamp
@@ -39,8 +40,13 @@ from samurai_tracker.tracker.selection import Choice, choose_candidate, Selectio
 __all__ = ['LARGE_KF_SCORE_WEIGHT', 'STAGES', 'SamuraiTracker', 'load_tracker']
 
 STAGES = ('preprocess', 'image_encoder', 'memory_attention', 'prompt_encoder', 'mask_decoder',
-          'memory_encoder', 'glue', 'total')
-"""Keys of :attr:`SamuraiTracker.timings` (milliseconds of the last frame)."""
+          'memory_encoder', 'fused_step', 'glue', 'total')
+"""Keys of :attr:`SamuraiTracker.timings` (milliseconds of the last frame).
+
+With the fused tracking step the four models of a tracking frame run as one device
+program: their own keys stay 0 and ``fused_step`` holds the wall time from its launch to
+its results on the host.
+"""
 
 UInt8Image = npt.NDArray[np.uint8]
 
@@ -77,15 +83,22 @@ class SamuraiTracker:
     config : TrackerConfig, optional
         Every knob; defaults to ``TrackerConfig()`` with ``crop_size`` taken from the
         models.
+    fused : bool, optional
+        Run tracking frames with :class:`~samurai_tracker.tracker.fused_step.
+        FusedTrackingStep` (two programs, CUDA graphs on a GPU). Default: on for the torch
+        backend on CUDA, off otherwise; True on the CPU runs the same programs eagerly.
 
     Raises
     ------
     TrackerInputError
         If ``config.crop_size`` differs from the models' input size.
+    ModelSetError
+        If ``fused`` is True for models that are not PyTorch backends.
 
     """
 
-    def __init__(self, models: SamuraiModels, config: Optional[TrackerConfig] = None) -> None:
+    def __init__(self, models: SamuraiModels, config: Optional[TrackerConfig] = None,
+                 fused: Optional[bool] = None) -> None:
         if config is None:
             config = TrackerConfig(crop_size=models.crop)
         if config.crop_size != models.crop:
@@ -106,6 +119,12 @@ class SamuraiTracker:
         self.last_choice: Optional[Choice] = None
         """The candidate choice of the last full inference (None after a seed or coast)."""
         self._track_id = 0
+        if fused is None:
+            fused = models.backend == 'torch' and models.device == 'cuda'
+        self.fused: Optional[FusedTrackingStep] = None
+        if fused:
+            self.fused = FusedTrackingStep(models)
+            self.fused.prepare()
         self._clear()
 
     # ---- public state ------------------------------------------------------------------
@@ -179,7 +198,8 @@ class SamuraiTracker:
     # ---- validation --------------------------------------------------------------------
     def _check_frame(self, frame: Any, seeding: bool) -> Tuple[int, int]:
         return check_frame(frame, self.config.min_frame_side,
-                           None if seeding else self._frame_size)
+                           None if seeding else self._frame_size,
+                           device_ok=self.ops.takes_device_frames)
 
     # ---- helpers -----------------------------------------------------------------------
     def _window(self, box: Box, width: int, height: int, searching: bool) -> ViewWindow:
@@ -294,6 +314,9 @@ class SamuraiTracker:
         clock.lap('memory_encoder')
         self.glue.remember_position(memory['maskmem_pos'])
         feat = self.glue.add_no_object(memory['maskmem_feat'], obj_score)
+        if self.fused is not None:
+            feat, pointer = self.fused.store_conditioning(feat, pointer,
+                                                          memory['maskmem_pos'])
         entry = MemoryEntry(0, feat, pointer, float(ious[index]), obj_score, None)
         conf = confidence(obj_score, float(ious[index]), self.config)
         reseed = self._track_id > 0
@@ -383,7 +406,6 @@ class SamuraiTracker:
 
     def _infer(self, frame: UInt8Image, predicted: Optional[kalman.KalmanState], width: int,
                height: int, stamp: Optional[int]) -> Track:
-        consts = self.models.constants
         config = self.config
         clock = _Clock(self.ops.synchronize)
         prior = kalman.state_box(predicted) if predicted is not None else self._last_box
@@ -393,6 +415,50 @@ class SamuraiTracker:
         if prior.width <= 0 or prior.height <= 0:
             prior = self._last_box or prior
         window = self._window(prior, width, height, searching)
+        if self.fused is not None:
+            measured = self._measure_fused(frame, window, predicted, width, height, clock)
+        else:
+            measured = self._measure(frame, window, width, height, clock)
+        choice, iou, obj_score, feat, pointer, chosen = measured
+        entry = MemoryEntry(self._step, feat, pointer, iou, obj_score, choice.kf_score)
+        conf = confidence(obj_score, iou, config)
+        good = choice.box is not None and conf >= config.min_confidence
+        life = after_measurement(self._life, good, conf, stamp, config)
+        if good:
+            assert choice.box is not None
+            report, source = choice.box, BoxSource.FULL_INFERENCE
+        else:
+            kf = choice.state.kf
+            report = kalman.state_box(kf).clip(width, height) if kf is not None else prior
+            source = BoxSource.PREDICTED
+        # ---- commit ----
+        self.bank.add(entry)
+        self._selection = choice.state
+        self._step += 1
+        self._coasted = 0
+        if good:
+            self._last_box = choice.box
+        self._life = life
+        self.last_choice = choice
+        self._mask = (chosen, window, (width, height))
+        self.timings = clock.finish()
+        self.last_track = self._make_track(life, source, report)
+        return self.last_track
+
+    def _choose(self, ious: npt.NDArray[np.float64], box_of: Any,
+                index: Optional[int] = None) -> Choice:
+        config = self.config
+        return choose_candidate(
+            self._selection, ious, box_of,
+            stable_frames_threshold=config.stable_frames_threshold,
+            stable_ious_threshold=config.stable_ious_threshold,
+            kf_score_weight=config.kf_score_weight, index=index)
+
+    def _measure(self, frame: UInt8Image, window: ViewWindow, width: int, height: int,
+                 clock: _Clock) -> Tuple[Choice, float, float, Any, Any, Any]:
+        """Generic tracking frame: model by model through :class:`ArrayOps`."""
+        consts = self.models.constants
+        config = self.config
         features = self._encode(frame, window, clock)
         step = self._step
         frames = [(t, e.maskmem_feat) for t, e in self.bank.select_frames(step)]
@@ -432,11 +498,7 @@ class SamuraiTracker:
         def box_of(i: int) -> Optional[Box]:
             return self._box_in_frame(high_res(i)[0, 0], window, width, height)
 
-        choice = choose_candidate(
-            self._selection, ious[first:first + count], box_of,
-            stable_frames_threshold=config.stable_frames_threshold,
-            stable_ious_threshold=config.stable_ious_threshold,
-            kf_score_weight=config.kf_score_weight)
+        choice = self._choose(ious[first:first + count], box_of)
         index = first + choice.index
         token = index if (multimask and consts['use_multimask_token_for_obj_ptr']) else 0
         pointer = self.glue.object_pointer(out['mask_tokens'][:, token], present)
@@ -447,32 +509,47 @@ class SamuraiTracker:
                                                      'mask': mem_mask})
         clock.lap('memory_encoder')
         feat = self.glue.add_no_object(memory_out['maskmem_feat'], obj_score)
-        iou = float(ious[index])
-        entry = MemoryEntry(step, feat, pointer, iou, obj_score, choice.kf_score)
-        conf = confidence(obj_score, iou, config)
-        good = choice.box is not None and conf >= config.min_confidence
-        life = after_measurement(self._life, good, conf, stamp, config)
-        if good:
-            assert choice.box is not None
-            report, source = choice.box, BoxSource.FULL_INFERENCE
-        else:
-            kf = choice.state.kf
-            report = kalman.state_box(kf).clip(width, height) if kf is not None else prior
-            source = BoxSource.PREDICTED
-        # ---- commit ----
-        self.bank.add(entry)
-        self._selection = choice.state
-        self._step = step + 1
-        self._coasted = 0
-        if good:
-            self._last_box = choice.box
-        self._life = life
-        self.last_choice = choice
-        self._mask = (chosen[0, 0], window,
-                      (width, height))
-        self.timings = clock.finish()
-        self.last_track = self._make_track(life, source, report)
-        return self.last_track
+        return choice, float(ious[index]), obj_score, feat, pointer, chosen[0, 0]
+
+    def _measure_fused(self, frame: UInt8Image, window: ViewWindow,
+                       predicted: Optional[kalman.KalmanState], width: int, height: int,
+                       clock: _Clock) -> Tuple[Choice, float, float, Any, Any, Any]:
+        """Tracking frame through :class:`FusedTrackingStep` (one read-back)."""
+        fused = self.fused
+        assert fused is not None
+        config = self.config
+        mark = time.perf_counter()
+        image = self.ops.preprocess(frame, (int(window.x0), int(window.y0),
+                                            int(window.width), int(window.height)),
+                                    config.crop_size, self.mean, self.std)
+        clock.times['preprocess'] += (time.perf_counter() - mark) * 1e3
+        step = self._step
+        selection = self._selection
+        stable = (selection.kf is not None and selection.stable_frames > 0
+                  and selection.stable_frames >= config.stable_frames_threshold)
+        prior = window.to_input(kalman.state_box(predicted).xyxy) \
+            if stable and predicted is not None else np.zeros(4)
+        clip = window.to_input(np.array([0.0, 0.0, width, height]))
+        mark = time.perf_counter()
+        result: StepResult = fused.run(
+            image, [(t, e.step) for t, e in self.bank.select_frames(step)],
+            [(t, e.step) for t, e in self.bank.select_pointers(step)], step,
+            self.bank.steps, prior, clip, config.kf_score_weight if stable else 0.0,
+            config.min_obj_score_logits)
+        clock.times['fused_step'] += (time.perf_counter() - mark) * 1e3
+        clock.mark = time.perf_counter()
+
+        def box_of(i: int) -> Optional[Box]:
+            if not result.nonempty[i]:
+                return None
+            box = Box(window.to_frame(result.extents[i])).clip(width, height)
+            return box if box.width > 0 and box.height > 0 else None
+
+        first = fused.first
+        choice = self._choose(result.ious[first:first + fused.count], box_of, result.index)
+        iou = float(result.ious[first + choice.index])
+        return (choice, iou, result.object_score, result.maskmem_feat, result.obj_ptr,
+                result.mask[0, 0])
 
 
 LARGE_KF_SCORE_WEIGHT = 0.15

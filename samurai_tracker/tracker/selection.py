@@ -89,7 +89,7 @@ class Choice:
 def choose_candidate(state: SelectionState, ious: npt.ArrayLike,
                      box_of: Callable[[int], Optional[Box]], *,
                      stable_frames_threshold: int, stable_ious_threshold: float,
-                     kf_score_weight: float) -> Choice:
+                     kf_score_weight: float, index: Optional[int] = None) -> Choice:
     """Choose a mask candidate as SAMURAI does and advance the selection state.
 
     Parameters
@@ -104,6 +104,11 @@ def choose_candidate(state: SelectionState, ious: npt.ArrayLike,
         mask is empty. Called lazily: regimes 1 and 2 need only the winner's box.
     stable_frames_threshold, stable_ious_threshold, kf_score_weight : int, float, float
         See :class:`~samurai_tracker.tracker.config.TrackerConfig`.
+    index : int, optional
+        The candidate this same rule already chose on the device (the fused tracking step
+        scores in float32 there); used instead of the host's arg-max so that the memory
+        the device encoded and the state advanced here belong to one candidate. The
+        Kalman score and the state update are computed here either way.
 
     Returns
     -------
@@ -113,8 +118,10 @@ def choose_candidate(state: SelectionState, ious: npt.ArrayLike,
     scores = np.asarray(ious, dtype=np.float64).reshape(-1)
     if scores.size == 0 or not np.all(np.isfinite(scores)):
         raise ValueError(f'ious must be a non-empty finite vector, got {scores}')
+    if index is not None and not 0 <= index < scores.size:
+        raise ValueError(f'index must be in [0, {scores.size}), got {index}')
     if state.kf is None or state.stable_frames == 0:
-        index = int(np.argmax(scores))
+        index = int(np.argmax(scores)) if index is None else index
         box = box_of(index)
         if box is None or box.height <= 0:
             return Choice(index, box, None, 1, SelectionState(state.kf, 0))
@@ -122,7 +129,7 @@ def choose_candidate(state: SelectionState, ious: npt.ArrayLike,
                       SelectionState(kalman.initiate(box), state.stable_frames + 1))
     predicted = kalman.predict(state.kf)
     if state.stable_frames < stable_frames_threshold:
-        index = int(np.argmax(scores))
+        index = int(np.argmax(scores)) if index is None else index
         box = box_of(index)
         if scores[index] > stable_ious_threshold and box is not None and box.height > 0:
             return Choice(index, box, None, 2, SelectionState(
@@ -132,7 +139,7 @@ def choose_candidate(state: SelectionState, ious: npt.ArrayLike,
     prior = kalman.state_box(predicted)
     kf_ious = np.array([0.0 if b is None else prior.iou(b) for b in boxes])
     weighted = kf_score_weight * kf_ious + (1.0 - kf_score_weight) * scores
-    index = int(np.argmax(weighted))
+    index = int(np.argmax(weighted)) if index is None else index
     box = boxes[index]
     kf_score = float(kf_ious[index])
     if scores[index] < stable_ious_threshold or box is None or box.height <= 0:
