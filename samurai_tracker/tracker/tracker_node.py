@@ -31,7 +31,9 @@ Services
 Parameters
 ----------
 ``model_dir`` (read-only), ``backend`` (read-only: onnxruntime | tensorrt | torch),
-``target_class`` (-1 = any class), ``seed_policy`` (most_confident | nearest_center),
+``precision`` (read-only, torch backend: auto | fp32 | fp16 | bf16; with torch on CUDA
+tracking frames run as the fused CUDA-graph step), ``target_class`` (-1 = any class),
+``seed_policy`` (most_confident | nearest_center),
 ``seed_roi`` ([x, y, width, height] pixels of a forced first seed; zeros = none),
 ``min_detection_score``, and every knob of the SAMURAI runtime (``max_kf``,
 ``context_factor``, ``lost_after_frames``, ...; see ``ros2 param describe``).
@@ -108,6 +110,11 @@ class TrackerNode(Node):
             '(samurai-export / samurai-build-engines output)', read_only=True)
         self.backend = declare(self, 'backend', 'onnxruntime', 'inference backend',
                                read_only=True, choices=BACKENDS)
+        self.precision = declare(
+            self, 'precision', 'auto', 'torch backend arithmetic: fp16 or bf16 (half-precision '
+            'weights under autocast, CUDA only) or fp32; auto = fp16 on CUDA, fp32 on the '
+            'CPU. ONNX Runtime and TensorRT ignore it (an engine carries its precision)',
+            read_only=True, choices=['auto', 'fp32', 'fp16', 'bf16'])
         self.frame_transport = declare(
             self, 'frame_transport', 'standard', 'how frames arrive: sensor_msgs/Image '
             "('standard'), by reference in one process ('composed'), or Isaac ROS NITROS",
@@ -170,6 +177,7 @@ class TrackerNode(Node):
                             callback_group=MutuallyExclusiveCallbackGroup())
         self.get_logger().info(
             f"tracker ready: backend={self.backend} model_dir='{self.model_dir}' "
+            f'execution={self._execution()} '
             f'target_class={self.target_class} frame_transport={self.frame_transport} '
             f'seed={self._pending_seed.reason}'
             + (f' (NOT TRACKING: {self.load_error})' if self.load_error else ''))
@@ -185,11 +193,27 @@ class TrackerNode(Node):
             return
         try:
             from samurai_tracker.tracker import load_tracker
+            options: Dict[str, Any] = {}
+            if self.backend == 'torch':
+                precision = self.precision
+                if precision == 'auto':
+                    import torch
+                    precision = 'fp16' if torch.cuda.is_available() else 'fp32'
+                options['precision'] = precision
             self.tracker = load_tracker(self.model_dir, backend=self.backend,
-                                        **self.config_overrides)
+                                        backend_options=options, **self.config_overrides)
         except Exception as error:  # any load failure is reported, the node keeps running
             self.load_error = f'cannot load models from {self.model_dir!r}: {error}'
             self.get_logger().error(self.load_error)
+
+    def _execution(self) -> str:
+        """How tracking frames run, for the start-up log line."""
+        if self.tracker is None:
+            return 'none'
+        fused = self.tracker.fused
+        if fused is None:
+            return f'per-model ({self.tracker.models.device})'
+        return 'fused CUDA graphs' if fused.graphs else 'fused (eager)'
 
     # ---- callbacks (cheap: they only hand data to the worker) ----------------------------
     def _on_frame(self, frame: Frame) -> None:
