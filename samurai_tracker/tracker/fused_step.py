@@ -163,11 +163,10 @@ class _Layout:
 
 
 def _torch_backends(models: Any) -> Dict[str, Any]:
-    """The models' PyTorch backends (unwrapping graph wrappers), or ModelSetError."""
+    """The models' PyTorch backends, or ModelSetError."""
     found = {}
     for name in MODEL_NAMES:
         backend = getattr(models, name)
-        backend = getattr(backend, 'inner', backend)
         if not all(hasattr(backend, a) for a in ('module', 'forward', 'precision')):
             raise ModelSetError(f'the fused tracking step needs the torch backend; {name} is '
                                 f'a {type(backend).__name__}')
@@ -181,7 +180,7 @@ class FusedTrackingStep:
     Parameters
     ----------
     models : SamuraiModels
-        Opened with the ``torch`` backend (plain or wrapped in ``GraphedBackend``).
+        Opened with the ``torch`` backend.
     graphs : bool, optional
         Capture and replay CUDA graphs; default: when the models are on a CUDA device.
 
@@ -247,6 +246,7 @@ class FusedTrackingStep:
         result_size = self.num_tokens + 1 + 6 * self.count + 1
         self.results_host = torch.zeros(result_size, dtype=torch.float32, pin_memory=cuda)
         self._slots: Dict[int, int] = {}
+        self._pointer_cache: Dict[int, npt.NDArray[np.float32]] = {}
         self._graphs: Dict[bool, Tuple[Any, Any, Dict[str, Any], Any]] = {}
         self._event = torch.cuda.Event() if cuda else None
         self.captures = 0
@@ -311,7 +311,7 @@ class FusedTrackingStep:
         valid[NUM_MASKMEM:NUM_MASKMEM + len(pointers)] = 1.0
         if pointers:
             vec[fields['ptr_slots']][:len(pointers)] = [k for _, k in pointers]
-            positions = pointer_positions([t for t, _ in pointers], self.constants)
+            positions = np.concatenate([self._pointer_position(t) for t, _ in pointers])
             vec[fields['ptr_pos']][:positions.size] = positions.reshape(-1)
         vec[fields['prior']] = np.asarray(prior, np.float32)
         vec[fields['clip']] = np.asarray(clip, np.float32)
@@ -319,6 +319,15 @@ class FusedTrackingStep:
         vec[fields['obj_threshold']] = obj_threshold
         vec[fields['write_slot']] = write_slot
         return not bool(np.all(valid == 1.0))
+
+    def _pointer_position(self, t_diff: int) -> npt.NDArray[np.float32]:
+        """Temporal encoding (1, mem_dim) of one pointer; the recent ones are cached."""
+        cached = self._pointer_cache.get(t_diff)
+        if cached is None:
+            cached = pointer_positions([t_diff], self.constants)
+            if t_diff <= MAX_OBJ_PTRS:  # the conditioning frame's offset grows without end
+                self._pointer_cache[t_diff] = cached
+        return cached
 
     # ---- the two programs --------------------------------------------------------------
     def _call(self, name: str, *args: Any) -> List[Any]:

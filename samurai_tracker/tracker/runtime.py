@@ -51,6 +51,15 @@ its results on the host.
 UInt8Image = npt.NDArray[np.uint8]
 
 
+def _make_glue(models: SamuraiModels, ops: Any) -> FrameGlue:
+    """FrameGlue, or its device variant (memory bank by one kernel) on the CUDA glue ops."""
+    if getattr(ops, 'name', '') == 'cuda-glue':
+        from samurai_tracker.gpu.device_glue import DeviceFrameGlue
+
+        return DeviceFrameGlue(models.constants, ops)
+    return FrameGlue(models.constants, ops)
+
+
 class _Clock:
     """Accumulates wall time per stage, synchronising the device at each boundary."""
 
@@ -108,7 +117,7 @@ class SamuraiTracker:
         self.models = models
         self.config = config
         self.ops = models.make_ops()
-        self.glue = FrameGlue(models.constants, self.ops)
+        self.glue = _make_glue(models, self.ops)
         self.mean = tuple(float(v) for v in models.constants['image_mean'])
         self.std = tuple(float(v) for v in models.constants['image_std'])
         self.bank = MemoryBank(config.memory_bank_iou_threshold,

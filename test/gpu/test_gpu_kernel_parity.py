@@ -126,53 +126,6 @@ def test_cuda_glue_ops_match_torch_ops():
         np.testing.assert_array_equal(got.cpu().numpy(), want)
 
 
-class _TorchModuleBackend:
-    """A real (tiny) CUDA model behind the ModelBackend interface."""
-
-    def __init__(self, torch):
-        from samurai_tracker.backends.base import TensorSpec
-
-        self.torch = torch
-        self.net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(),
-                                       torch.nn.Conv2d(8, 2, 1)).cuda().eval()
-        self.inputs = (TensorSpec('image', (1, 3, 32, 32), 'float32'),)
-        self.outputs = (TensorSpec('out', (1, 2, 32, 32), 'float32'),
-                        TensorSpec('mean', (1,), 'float32'))
-        self.device = 'cuda'
-        self.name = 'toy'
-
-    def run(self, feeds):
-        with self.torch.inference_mode():
-            y = self.net(feeds['image'])
-        return {'out': y, 'mean': y.mean().reshape(1)}
-
-
-@needs_gpu
-def test_graphed_backend_replays_like_eager():
-    torch = pytest.importorskip('torch')
-    if not _torch_cuda():
-        pytest.skip('torch has no CUDA here')
-    from samurai_tracker.backends.base import BackendError
-    from samurai_tracker.gpu.cuda_graphs import GraphedBackend
-
-    eager = _TorchModuleBackend(torch)
-    graphed = GraphedBackend(eager)
-    kept = []
-    for _ in range(3):
-        x = torch.randn(1, 3, 32, 32, device='cuda')
-        got = graphed.run({'image': x})
-        want = eager.run({'image': x})
-        kept.append((got['out'], want['out']))
-        torch.testing.assert_close(got['out'], want['out'])
-    assert graphed.captures == 1
-    for got, want in kept:  # cloned outputs survive later replays
-        torch.testing.assert_close(got, want)
-    with pytest.raises(BackendError, match='missing input'):
-        graphed.run({})
-    with pytest.raises(BackendError, match='CUDA tensor'):
-        graphed.run({'image': np.zeros((1, 3, 32, 32), np.float32)})
-
-
 @needs_gpu
 def test_device_frame_glue_matches_frame_glue():
     torch = pytest.importorskip('torch')
