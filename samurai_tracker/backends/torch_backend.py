@@ -84,6 +84,12 @@ class TorchBackend:
             self._module.to(torch.float16 if precision == 'fp16' else torch.bfloat16)
         self._forward: Any = self._module
         if compile:
+            if self._device.type == 'cuda':
+                try:
+                    import triton  # noqa: F401  (TorchInductor's GPU code generator)
+                except ImportError as error:
+                    raise BackendError('compile=True needs Triton on CUDA (pip install '
+                                       'triton, or run without compile)') from error
             self._forward = torch.compile(self._module, dynamic=False)
         self._inputs = contract.input_specs(crop)
         self._outputs = contract.output_specs(crop)
