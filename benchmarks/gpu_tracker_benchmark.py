@@ -23,7 +23,7 @@ writes JSON (default ``benchmarks/results/gpu_tracker_benchmark.json``).
 
 Usage::
 
-    python benchmarks/gpu_tracker_benchmark.py --sizes tiny,base_plus --frames 300 \\
+    python benchmarks/gpu_tracker_benchmark.py --sizes tiny,base_plus --frames 300
         [--reference-script ../ref_run.py] [--long-frames 10000]
 """
 

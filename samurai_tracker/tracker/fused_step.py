@@ -92,7 +92,7 @@ class StepResult:
 
 def score_candidates(high: Any, scores: Any, prior: Any, clip: Any,
                      weight: Any) -> Tuple[Any, Any, Any, Any]:
-    """SAMURAI's candidate choice on the device, without host synchronisation.
+    """Choose SAMURAI's candidate on the device, without host synchronisation.
 
     Parameters
     ----------
@@ -163,7 +163,7 @@ class _Layout:
 
 
 def _torch_backends(models: Any) -> Dict[str, Any]:
-    """The models' PyTorch backends, or ModelSetError."""
+    """Return the models' PyTorch backends; raise ModelSetError for any other backend."""
     found = {}
     for name in MODEL_NAMES:
         backend = getattr(models, name)

@@ -465,7 +465,7 @@ class SamuraiTracker:
 
     def _measure(self, frame: UInt8Image, window: ViewWindow, width: int, height: int,
                  clock: _Clock) -> Tuple[Choice, float, float, Any, Any, Any]:
-        """Generic tracking frame: model by model through :class:`ArrayOps`."""
+        """Run a tracking frame model by model through :class:`ArrayOps`."""
         consts = self.models.constants
         config = self.config
         features = self._encode(frame, window, clock)
@@ -523,7 +523,7 @@ class SamuraiTracker:
     def _measure_fused(self, frame: UInt8Image, window: ViewWindow,
                        predicted: Optional[kalman.KalmanState], width: int, height: int,
                        clock: _Clock) -> Tuple[Choice, float, float, Any, Any, Any]:
-        """Tracking frame through :class:`FusedTrackingStep` (one read-back)."""
+        """Run a tracking frame through :class:`FusedTrackingStep` (one read-back)."""
         fused = self.fused
         assert fused is not None
         config = self.config
