@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ['ArrayOps', 'NumpyOps', 'TorchOps', 'crop_and_resize']
+__all__ = ['ArrayOps', 'NumpyOps', 'TorchOps', 'crop_and_resize', 'mask_extents']
 
 UInt8Image = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float32]
@@ -225,6 +225,36 @@ class NumpyOps:
         """Nothing to wait for on the host."""
 
 
+def mask_extents(logits: Any) -> Tuple[Any, Any]:
+    """Extent of ``logits > 0`` per map, on the logits' device, without host synchronisation.
+
+    Parameters
+    ----------
+    logits : torch.Tensor, shape (K, H, W)
+        K logit maps.
+
+    Returns
+    -------
+    extents : torch.Tensor, shape (K, 4), float32
+        ``[x0, y0, x1 + 1, y1 + 1]`` in pixels (meaningless for an empty map).
+    nonempty : torch.Tensor, shape (K,), bool
+        Whether each map has a positive pixel.
+
+    """
+    import torch
+
+    positive = logits > 0
+    cols, rows = positive.any(dim=1), positive.any(dim=2)
+    xs = torch.arange(cols.shape[1], dtype=torch.float32, device=logits.device)
+    ys = torch.arange(rows.shape[1], dtype=torch.float32, device=logits.device)
+    far = float(max(cols.shape[1], rows.shape[1]))
+    extents = torch.stack([torch.where(cols, xs, far).amin(dim=1),
+                           torch.where(rows, ys, far).amin(dim=1),
+                           torch.where(cols, xs, -1.0).amax(dim=1) + 1.0,
+                           torch.where(rows, ys, -1.0).amax(dim=1) + 1.0], dim=1)
+    return extents, cols.any(dim=1)
+
+
 class TorchOps:
     """:class:`ArrayOps` on torch tensors that stay on one device.
 
@@ -327,21 +357,12 @@ class TorchOps:
         return (x > 0).float()
 
     def mask_box(self, logits: Any) -> Optional[npt.NDArray[np.float64]]:
-        """Row/column reductions on the device; 4 numbers come back."""
-        torch = self._torch
-        mask = logits > 0
-        cols = mask.any(dim=0)
-        rows = mask.any(dim=1)
-        idx_c = torch.arange(cols.numel(), device=cols.device)
-        idx_r = torch.arange(rows.numel(), device=rows.device)
-        big = cols.numel() + rows.numel()
-        stats = torch.stack([
-            torch.where(cols, idx_c, big).min(), torch.where(rows, idx_r, big).min(),
-            torch.where(cols, idx_c, -1).max(), torch.where(rows, idx_r, -1).max()])
-        x0, y0, x1, y1 = (int(v) for v in stats.cpu().tolist())
-        if x1 < 0:
+        """Row/column reductions on the device (:func:`mask_extents`); 5 numbers come back."""
+        extents, nonempty = mask_extents(logits[None])
+        values = self._torch.cat([extents[0], nonempty.float()]).cpu().tolist()
+        if values[4] < 0.5:
             return None
-        return np.array([x0, y0, x1 + 1, y1 + 1], np.float64)
+        return np.array(values[:4], np.float64)
 
     def stability(self, logits: Any, delta: float) -> float:
         """See :meth:`ArrayOps.stability`."""

@@ -40,7 +40,9 @@ import numpy.typing as npt
 
 from samurai_tracker.engines.contract import MAX_OBJ_PTRS, MODEL_NAMES, NUM_MASKMEM, PTR_TOKENS
 from samurai_tracker.tracker.errors import ModelSetError
-from samurai_tracker.tracker.glue import NO_OBJ_SCORE, pointer_positions
+from samurai_tracker.tracker.array_ops import mask_extents, TorchOps
+from samurai_tracker.tracker.glue import (FrameGlue, NO_OBJ_SCORE, pointer_positions,
+                                          tracking_candidates)
 
 __all__ = ['FusedTrackingStep', 'RING_SLOTS', 'StepResult', 'score_candidates']
 
@@ -111,7 +113,8 @@ def score_candidates(high: Any, scores: Any, prior: Any, clip: Any,
     Returns
     -------
     extents : tensor, shape (K, 4)
-        ``[x0, y0, x1 + 1, y1 + 1]`` of ``logits > 0`` (S and -1 based values when empty).
+        ``[x0, y0, x1 + 1, y1 + 1]`` of ``logits > 0`` (:func:`~samurai_tracker.tracker.
+        array_ops.mask_extents`; meaningless for an empty map).
     nonempty : tensor, shape (K,), bool
     kf_iou : tensor, shape (K,)
         IoU of each clipped box with ``prior`` (0 for an empty or degenerate box).
@@ -121,17 +124,8 @@ def score_candidates(high: Any, scores: Any, prior: Any, clip: Any,
     """
     import torch
 
-    side = high.shape[-1]
-    arange = torch.arange(side, dtype=torch.float32, device=high.device)
-    positive = high > 0
-    cols, rows = positive.any(dim=1), positive.any(dim=2)
-    nonempty = cols.any(dim=1)
-    far, before = float(side), -1.0
-    x0 = torch.where(cols, arange, far).amin(dim=1)
-    x1 = torch.where(cols, arange, before).amax(dim=1) + 1.0
-    y0 = torch.where(rows, arange, far).amin(dim=1)
-    y1 = torch.where(rows, arange, before).amax(dim=1) + 1.0
-    extents = torch.stack([x0, y0, x1, y1], dim=1)
+    extents, nonempty = mask_extents(high)
+    x0, y0, x1, y1 = extents.unbind(dim=1)
     box = torch.stack([torch.maximum(x0, clip[0]), torch.maximum(y0, clip[1]),
                        torch.minimum(x1, clip[2]), torch.minimum(y1, clip[3])], dim=1)
     width, height = box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]
@@ -206,33 +200,16 @@ class FusedTrackingStep:
             raise ModelSetError('CUDA graphs need the models on a CUDA device')
         consts = models.constants
         self.constants = consts
+        self.glue = FrameGlue(consts, TorchOps(str(self.device)))
+        """Constants on the device and the glue steps shared with the generic loop."""
         self.crop = int(consts.crop)
-        self.side = self.crop // int(consts['backbone_stride'])
-        self.tokens_per_frame = self.side * self.side
-        self.mem_dim = int(consts['mem_dim'])
-        self.hidden = int(consts['hidden_dim'])
-        multimask = bool(consts['multimask_output_in_sam']) and bool(
-            consts['multimask_output_for_tracking']) and int(
-            consts['multimask_min_pt_num']) <= 0 <= int(consts['multimask_max_pt_num'])
-        self.first = 1 if multimask else 0
-        self.count = 3 if multimask else 1
-        self._token_from_choice = multimask and bool(consts['use_multimask_token_for_obj_ptr'])
+        self.side = self.glue.side
+        self.tokens_per_frame = self.glue.tokens_per_frame
+        self.mem_dim = self.glue.mem_dim
+        self.hidden = self.glue.hidden
+        self.first, self.count, self._token_from_choice = tracking_candidates(consts)
         self.layout = _Layout(self.mem_dim)
-
-        def up(array: Any) -> Any:
-            return torch.as_tensor(np.asarray(array, np.float32), device=self.device)
-
-        self._image_pe = up(consts['image_pe'])
-        self._empty_sparse = up(consts['empty_sparse'])
-        self._empty_dense = up(consts['empty_dense'])
-        self._no_obj_ptr = up(consts['no_obj_ptr'].reshape(1, self.hidden))
-        self._no_obj_spatial = up(consts['no_obj_embed_spatial'].reshape(1, self.mem_dim, 1, 1))
-        self._tpos = up(consts['maskmem_tpos_enc'].reshape(NUM_MASKMEM, self.mem_dim))
-        self._proj = [(up(consts[f'obj_ptr_proj_weight_{i}'].T.copy()),
-                       up(consts[f'obj_ptr_proj_bias_{i}'][None]))
-                      for i in range(int(consts['obj_ptr_proj_layers']))]
-        self._scale = float(consts['sigmoid_scale_for_mem_enc'])
-        self._bias = float(consts['sigmoid_bias_for_mem_enc'])
+        self._tpos = self.glue.ops.from_host(self.glue.tpos.reshape(NUM_MASKMEM, self.mem_dim))
         zeros = {'dtype': torch.float32, 'device': self.device}
         self.image = torch.zeros((1, 3, self.crop, self.crop), **zeros)
         self.feat_ring = torch.zeros((RING_SLOTS, self.mem_dim, self.side, self.side), **zeros)
@@ -260,7 +237,7 @@ class FusedTrackingStep:
         Returns the ring views ``(maskmem_feat, obj_ptr)`` the memory bank should hold.
         """
         torch = self._torch
-        as_t = self._as_tensor
+        as_t = self.glue.ops.from_host
         self.feat_ring[_COND_SLOT].copy_(as_t(maskmem_feat).reshape(self.feat_ring.shape[1:]))
         self.ptr_ring[_COND_SLOT].copy_(as_t(obj_ptr).reshape(-1))
         pos = as_t(maskmem_pos).reshape(1, self.mem_dim, -1)
@@ -268,12 +245,6 @@ class FusedTrackingStep:
         self._slots = {0: _COND_SLOT}
         with torch.no_grad():
             return self._views(_COND_SLOT)
-
-    def _as_tensor(self, value: Any) -> Any:
-        torch = self._torch
-        if isinstance(value, torch.Tensor):
-            return value.to(self.device, torch.float32)
-        return torch.as_tensor(np.asarray(value, np.float32), device=self.device)
 
     def _views(self, slot: int) -> Tuple[Any, Any]:
         return self.feat_ring[slot:slot + 1], self.ptr_ring[slot:slot + 1]
@@ -370,9 +341,10 @@ class FusedTrackingStep:
         valid = p[fields['valid']].reshape(1, -1) if masked else None
         attended, = self._call('memory_attention', curr, curr_pos, memory, memory_pos, valid)
         conditioned = attended.permute(1, 2, 0).reshape(1, -1, side, side)
+        glue = self.glue
         masks, iou_pred, mask_tokens, obj_logits = self._call(
-            'mask_decoder', conditioned, self._image_pe, self._empty_sparse,
-            self._empty_dense, feat_s0, feat_s1)
+            'mask_decoder', conditioned, glue.image_pe, glue.empty_sparse, glue.empty_dense,
+            feat_s0, feat_s1)
         obj = obj_logits.reshape(1)
         present = obj > p[fields['obj_threshold']]
         masks = torch.where(present, masks, torch.full_like(masks, NO_OBJ_SCORE))
@@ -393,23 +365,15 @@ class FusedTrackingStep:
         consts = self.constants
         token = a['index'] + self.first if self._token_from_choice else \
             torch.zeros_like(a['index'])
-        x = a['mask_tokens'].index_select(1, token).reshape(1, self.hidden)
-        for layer, (weight_t, bias) in enumerate(self._proj):
-            x = x @ weight_t + bias
-            if layer < len(self._proj) - 1:
-                x = torch.relu(x)
-        if consts['pred_obj_scores']:
-            weight = a['present'].float()
-            if consts['fixed_no_obj_ptr']:
-                x = x * weight
-            x = x + (1.0 - weight) * self._no_obj_ptr
-        mem_mask = torch.sigmoid(a['mask']) * self._scale + self._bias
+        token_out = a['mask_tokens'].index_select(1, token).reshape(1, self.hidden)
+        pointer = self.glue.object_pointer(token_out, a['present'].float())
+        mem_mask = self.glue.memory_mask(a['mask'], binarize=False)
         feat, _ = self._call('memory_encoder', a['image_embed'], mem_mask)
         if consts['has_no_obj_embed_spatial']:
-            feat = feat + (a['obj'] <= 0).float().reshape(1, 1, 1, 1) * self._no_obj_spatial
+            feat = feat + (a['obj'] <= 0).float().reshape(1, 1, 1, 1) * self.glue.no_obj_spatial
         slot = self._params[self.layout.slices['write_slot']].long()
         self.feat_ring.index_copy_(0, slot, feat)
-        self.ptr_ring.index_copy_(0, slot, x)
+        self.ptr_ring.index_copy_(0, slot, pointer)
 
     def _capture(self, masked: bool) -> Tuple[Any, Any, Dict[str, Any], Any]:
         torch = self._torch

@@ -17,7 +17,7 @@ each step named after the SAM 2.1 code it reproduces (``sam2/modeling/sam2_base.
 
 from __future__ import annotations
 
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, NamedTuple, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,8 @@ from samurai_tracker.engines.constants import SamuraiConstants
 from samurai_tracker.engines.contract import MAX_OBJ_PTRS, NUM_MASKMEM, PTR_TOKENS
 from samurai_tracker.tracker.array_ops import ArrayOps
 
-__all__ = ['FrameGlue', 'NO_OBJ_SCORE', 'pointer_positions', 'sine_encoding']
+__all__ = ['FrameGlue', 'NO_OBJ_SCORE', 'TrackingCandidates', 'pointer_positions',
+           'sine_encoding', 'tracking_candidates']
 
 NO_OBJ_SCORE = -1024.0
 """Mask logit SAM 2 writes where the object-score gate says "no object"."""
@@ -79,6 +80,34 @@ def pointer_positions(t_diffs: Sequence[int],
     return (encoding @ weight.T + bias).astype(np.float32)
 
 
+class TrackingCandidates(NamedTuple):
+    """Which decoder outputs a tracking (unprompted) frame chooses among.
+
+    Attributes
+    ----------
+    first : int
+        Index of the first candidate among the decoder's mask tokens.
+    number : int
+        Number of candidates (3 with multimask output for tracking, else 1).
+    pointer_from_choice : bool
+        Whether the object pointer comes from the chosen candidate's token (else token 0).
+
+    """
+
+    first: int
+    number: int
+    pointer_from_choice: bool
+
+
+def tracking_candidates(constants: SamuraiConstants) -> TrackingCandidates:
+    """SAM 2's multimask rule for a frame with no prompt points (``_forward_sam_heads``)."""
+    multimask = bool(constants['multimask_output_in_sam']) and bool(
+        constants['multimask_output_for_tracking']) and int(
+        constants['multimask_min_pt_num']) <= 0 <= int(constants['multimask_max_pt_num'])
+    return TrackingCandidates(1 if multimask else 0, 3 if multimask else 1,
+                              multimask and bool(constants['use_multimask_token_for_obj_ptr']))
+
+
 class FrameGlue:
     """Constants uploaded once and the glue steps that use them.
 
@@ -120,11 +149,13 @@ class FrameGlue:
         """Seed-frame embedding: ``image_embed + no_mem_embed`` (directly_add_no_mem_embed)."""
         return image_embed + self.no_mem_embed
 
-    def object_pointer(self, token: Any, present: bool) -> Any:
+    def object_pointer(self, token: Any, present: Any) -> Any:
         """Object pointer (1, 256) of a decoder token (1, 256).
 
         ``obj_ptr_proj`` (ReLU between layers); then, with object scores, a fixed
         no-object pointer: ``present * ptr + (1 - present) * no_obj_ptr`` (hard gate).
+        ``present`` is a bool, or a 0/1 float array of shape (1,) on the device (the fused
+        step decides it there).
         """
         x = token
         for index, (weight_t, bias) in enumerate(self.proj):
@@ -133,7 +164,7 @@ class FrameGlue:
                 x = self.ops.relu(x)
         if not self.constants['pred_obj_scores']:
             return x
-        weight = 1.0 if present else 0.0
+        weight = (1.0 if present else 0.0) if isinstance(present, bool) else present
         if self.constants['fixed_no_obj_ptr']:
             x = x * weight
         return x + (1.0 - weight) * self.no_obj_ptr

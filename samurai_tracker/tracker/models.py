@@ -117,14 +117,12 @@ class SamuraiModels:
             try:
                 from samurai_tracker.gpu.glue_array_ops import CudaGlueOps
                 from samurai_tracker.gpu.kernel_module import GpuUnavailableError
-
-                try:
-                    return CudaGlueOps(device)
-                except (GpuUnavailableError, ValueError):
-                    pass
             except ImportError:
-                pass
-            return TorchOps(device)
+                return TorchOps(device)
+            try:
+                return CudaGlueOps(device)
+            except (GpuUnavailableError, ValueError):
+                return TorchOps(device)
         raise ModelSetError(f'no array operations for {self.backend} outputs on {devices}; '
                             'open the models with host outputs (TensorRT: host_outputs=True)')
 

@@ -29,13 +29,14 @@ from samurai_tracker.tracker.config import CROP, TrackerConfig
 from samurai_tracker.tracker.errors import TrackerInputError
 from samurai_tracker.tracker.fused_step import FusedTrackingStep, StepResult
 from samurai_tracker.tracker.geometry import crop_window, full_frame_window, ViewWindow
-from samurai_tracker.tracker.glue import FrameGlue, NO_OBJ_SCORE
+from samurai_tracker.tracker.glue import FrameGlue, NO_OBJ_SCORE, tracking_candidates
 from samurai_tracker.tracker.inputs import check_frame, check_seed_box, check_stamp
 from samurai_tracker.tracker.lifecycle import (after_coast, after_measurement, after_seed,
                                                confidence, LifeState)
 from samurai_tracker.tracker.memory import MemoryBank, MemoryEntry
 from samurai_tracker.tracker.models import open_models, SamuraiModels
-from samurai_tracker.tracker.selection import Choice, choose_candidate, SelectionState
+from samurai_tracker.tracker.selection import (Choice, choose_candidate, kalman_scored,
+                                               SelectionState)
 
 __all__ = ['LARGE_KF_SCORE_WEIGHT', 'STAGES', 'SamuraiTracker', 'load_tracker']
 
@@ -58,6 +59,15 @@ def _make_glue(models: SamuraiModels, ops: Any) -> FrameGlue:
 
         return DeviceFrameGlue(models.constants, ops)
     return FrameGlue(models.constants, ops)
+
+
+def _extent_in_frame(extent: Optional[npt.NDArray[np.float64]], window: ViewWindow,
+                     width: int, height: int) -> Optional[Box]:
+    """Frame box of a mask extent in input pixels, clipped; None when empty or degenerate."""
+    if extent is None:
+        return None
+    box = Box(window.to_frame(extent)).clip(width, height)
+    return box if box.width > 0 and box.height > 0 else None
 
 
 class _Clock:
@@ -235,11 +245,7 @@ class SamuraiTracker:
 
     def _box_in_frame(self, logits: Any, window: ViewWindow, width: int,
                       height: int) -> Optional[Box]:
-        extent = self.ops.mask_box(logits)
-        if extent is None:
-            return None
-        box = Box(window.to_frame(extent)).clip(width, height)
-        return box if box.width > 0 and box.height > 0 else None
+        return _extent_in_frame(self.ops.mask_box(logits), window, width, height)
 
     def _host_scalars(self, out: Dict[str, Any]) -> Tuple[npt.NDArray[np.float64], float]:
         ious = self.ops.to_host(out['iou_pred']).reshape(-1).astype(np.float64)
@@ -466,7 +472,6 @@ class SamuraiTracker:
     def _measure(self, frame: UInt8Image, window: ViewWindow, width: int, height: int,
                  clock: _Clock) -> Tuple[Choice, float, float, Any, Any, Any]:
         """Run a tracking frame model by model through :class:`ArrayOps`."""
-        consts = self.models.constants
         config = self.config
         features = self._encode(frame, window, clock)
         step = self._step
@@ -491,11 +496,7 @@ class SamuraiTracker:
         masks = out['masks']
         if not present:
             masks = masks * 0.0 + NO_OBJ_SCORE
-        multimask = bool(consts['multimask_output_in_sam']) and bool(
-            consts['multimask_output_for_tracking']) and int(
-            consts['multimask_min_pt_num']) <= 0 <= int(consts['multimask_max_pt_num'])
-        first = 1 if multimask else 0
-        count = 3 if multimask else 1
+        first, count, pointer_from_choice = tracking_candidates(self.models.constants)
         cache: Dict[int, Any] = {}
 
         def high_res(i: int) -> Any:
@@ -509,7 +510,7 @@ class SamuraiTracker:
 
         choice = self._choose(ious[first:first + count], box_of)
         index = first + choice.index
-        token = index if (multimask and consts['use_multimask_token_for_obj_ptr']) else 0
+        token = index if pointer_from_choice else 0
         pointer = self.glue.object_pointer(out['mask_tokens'][:, token], present)
         chosen = high_res(choice.index)
         mem_mask = self.glue.memory_mask(chosen, binarize=False)
@@ -533,9 +534,7 @@ class SamuraiTracker:
                                     config.crop_size, self.mean, self.std)
         clock.times['preprocess'] += (time.perf_counter() - mark) * 1e3
         step = self._step
-        selection = self._selection
-        stable = (selection.kf is not None and selection.stable_frames > 0
-                  and selection.stable_frames >= config.stable_frames_threshold)
+        stable = kalman_scored(self._selection, config.stable_frames_threshold)
         prior = window.to_input(kalman.state_box(predicted).xyxy) \
             if stable and predicted is not None else np.zeros(4)
         clip = window.to_input(np.array([0.0, 0.0, width, height]))
@@ -549,10 +548,8 @@ class SamuraiTracker:
         clock.mark = time.perf_counter()
 
         def box_of(i: int) -> Optional[Box]:
-            if not result.nonempty[i]:
-                return None
-            box = Box(window.to_frame(result.extents[i])).clip(width, height)
-            return box if box.width > 0 and box.height > 0 else None
+            extent = result.extents[i] if result.nonempty[i] else None
+            return _extent_in_frame(extent, window, width, height)
 
         first = fused.first
         choice = self._choose(result.ious[first:first + fused.count], box_of, result.index)

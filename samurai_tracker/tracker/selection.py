@@ -35,7 +35,7 @@ from samurai_tracker.records import Box
 from samurai_tracker.tracker import kalman
 from samurai_tracker.tracker.kalman import KalmanState
 
-__all__ = ['Choice', 'SelectionState', 'choose_candidate']
+__all__ = ['Choice', 'SelectionState', 'choose_candidate', 'kalman_scored']
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,12 @@ class Choice:
     state: SelectionState
 
 
+def kalman_scored(state: SelectionState, stable_frames_threshold: int) -> bool:
+    """Whether the next choice is regime 3 (candidates scored against the Kalman box)."""
+    return (state.kf is not None and state.stable_frames > 0
+            and state.stable_frames >= stable_frames_threshold)
+
+
 def choose_candidate(state: SelectionState, ious: npt.ArrayLike,
                      box_of: Callable[[int], Optional[Box]], *,
                      stable_frames_threshold: int, stable_ious_threshold: float,
@@ -128,7 +134,7 @@ def choose_candidate(state: SelectionState, ious: npt.ArrayLike,
         return Choice(index, box, None, 1,
                       SelectionState(kalman.initiate(box), state.stable_frames + 1))
     predicted = kalman.predict(state.kf)
-    if state.stable_frames < stable_frames_threshold:
+    if not kalman_scored(state, stable_frames_threshold):
         index = int(np.argmax(scores)) if index is None else index
         box = box_of(index)
         if scores[index] > stable_ious_threshold and box is not None and box.height > 0:
