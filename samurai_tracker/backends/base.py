@@ -41,6 +41,11 @@ class TensorSpec:
     shape: Tuple[Any, ...]
     dtype: str
 
+    def accepts(self, shape: Tuple[int, ...]) -> bool:
+        """Whether a concrete ``shape`` fits: same rank, every fixed dimension equal."""
+        return len(shape) == len(self.shape) and all(
+            not isinstance(d, int) or d == s for d, s in zip(self.shape, shape))
+
 
 @runtime_checkable
 class ModelBackend(Protocol):

@@ -108,8 +108,7 @@ class OnnxRuntimeBackend:
                 raise BackendError(f'{os.path.basename(self.model_path)}: missing input '
                                    f'{spec.name!r} {spec.shape} {spec.dtype}')
             array = np.ascontiguousarray(feeds[spec.name], dtype=spec.dtype)
-            if len(array.shape) != len(spec.shape) or any(
-                    isinstance(d, int) and d != s for d, s in zip(spec.shape, array.shape)):
+            if not spec.accepts(array.shape):
                 raise BackendError(
                     f'{os.path.basename(self.model_path)}: input {spec.name!r} must have '
                     f'shape {spec.shape}, got {array.shape}')

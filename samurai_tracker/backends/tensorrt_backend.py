@@ -203,8 +203,7 @@ class TensorRTBackend:
                 self._staging[spec.name] = staged
             staged.set_async(array, stream=self._stream)
             pointer = int(staged.gpudata)
-        if len(shape) != len(spec.shape) or any(
-                isinstance(d, int) and d != s for d, s in zip(spec.shape, shape)):
+        if not spec.accepts(shape):
             raise BackendError(f'{os.path.basename(self.engine_path)}: input {spec.name!r} '
                                f'must have shape {spec.shape}, got {shape}')
         self._context.set_input_shape(spec.name, shape)

@@ -134,8 +134,7 @@ class TorchBackend:
             import numpy as np
             tensor = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
         shape = tuple(tensor.shape)
-        if len(shape) != len(spec.shape) or any(
-                isinstance(d, int) and d != s for d, s in zip(spec.shape, shape)):
+        if not spec.accepts(shape):
             raise BackendError(f'{self.name}: input {spec.name!r} must have shape {spec.shape}, '
                                f'got {shape}')
         return tensor.to(device=self._device, dtype=torch.float32)
