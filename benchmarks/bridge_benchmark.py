@@ -46,28 +46,9 @@ from samurai_tracker.bridge.output import OutputStream
 from samurai_tracker.bridge.overlay import draw_overlay
 from samurai_tracker.bridge.specs import OutputSpec, parse_source
 from samurai_tracker.records import Box, BoxSource, Track, TrackState
-from samurai_tracker.synthetic import SyntheticClip
+from samurai_tracker.synthetic import encode_clip, SyntheticClip
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
-
-
-def _encode(clip: SyntheticClip, path: str) -> None:
-    gst = gst_init()
-    desc = (f'appsrc name=src format=time caps=video/x-raw,format=RGB,width={clip.width},'
-            f'height={clip.height},framerate=30/1 ! videoconvert ! x264enc key-int-max=30 '
-            f'speed-preset=veryfast ! h264parse ! mp4mux ! filesink location={path}')
-    pipeline = gst.parse_launch(desc)  # benchmark-only constant description
-    src = pipeline.get_by_name('src')
-    pipeline.set_state(gst.State.PLAYING)
-    for index in range(clip.num_frames):
-        buffer = gst.Buffer.new_wrapped(clip.frame(index).tobytes())
-        buffer.pts = clip.stamp_ns(index)
-        buffer.duration = int(1e9 / clip.fps)
-        src.emit('push-buffer', buffer)
-    src.emit('end-of-stream')
-    pipeline.get_bus().timed_pop_filtered(120 * gst.SECOND,
-                                          gst.MessageType.EOS | gst.MessageType.ERROR)
-    pipeline.set_state(gst.State.NULL)
 
 
 def _raw_decode(path: str) -> Dict[str, float]:
@@ -191,7 +172,7 @@ def main() -> None:
             clip = SyntheticClip(num_frames=args.frames, width=width, height=height,
                                  object_size=(160, 120))
             path = os.path.join(folder, f'{name}.mp4')
-            _encode(clip, path)
+            encode_clip(clip, path, key_int_max=30, speed_preset='veryfast')
             row = {'raw_decode': _raw_decode(path), 'bridge_ingest': _ingest(path),
                    'bridge_publish': _ingest(path, publish),
                    'overlay_encode': _overlay_encode(clip)}

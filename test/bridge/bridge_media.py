@@ -1,7 +1,8 @@
 """Test helpers: encode generated clips, receive RTP independently, serve RTSP.
 
 These use plain GStreamer (``gst_init`` from the bridge only to initialise it once) and
-build their own pipelines, so they check the bridge from the outside.
+build their own pipelines, so they check the bridge from the outside. Clips are encoded
+by :func:`samurai_tracker.synthetic.encode_clip` (re-exported here).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import List
 import numpy as np
 
 from samurai_tracker.bridge.gst_build import gst_init
-from samurai_tracker.synthetic import SyntheticClip
+from samurai_tracker.synthetic import encode_clip  # noqa: F401  (re-exported for the tests)
 
 
 def _make(gst, factory, **props):
@@ -22,41 +23,6 @@ def _make(gst, factory, **props):
     for key, value in props.items():
         element.set_property(key.replace('_', '-'), value)
     return element
-
-
-def encode_clip(clip: SyntheticClip, path: str) -> str:
-    """Encode ``clip`` with x264enc into ``path`` (.mp4, .mkv or raw .h264)."""
-    gst = gst_init()
-    pipeline = gst.Pipeline.new('encode')
-    caps = gst.Caps.from_string(f'video/x-raw,format=RGB,width={clip.width},'
-                                f'height={clip.height},framerate={int(clip.fps)}/1')
-    src = _make(gst, 'appsrc', caps=caps, format=3)
-    chain = [src, _make(gst, 'videoconvert'), _make(gst, 'x264enc', key_int_max=10),
-             _make(gst, 'h264parse')]
-    if path.endswith('.mp4'):
-        chain.append(_make(gst, 'mp4mux'))
-    elif path.endswith('.mkv'):
-        chain.append(_make(gst, 'matroskamux'))
-    else:
-        chain.append(_make(gst, 'capsfilter', caps=gst.Caps.from_string(
-            'video/x-h264,stream-format=byte-stream')))
-    chain.append(_make(gst, 'filesink', location=path))
-    for element in chain:
-        pipeline.add(element)
-    for up, down in zip(chain, chain[1:]):
-        assert up.link(down)
-    pipeline.set_state(gst.State.PLAYING)
-    for index in range(clip.num_frames):
-        buffer = gst.Buffer.new_wrapped(clip.frame(index).tobytes())
-        buffer.pts = clip.stamp_ns(index)
-        buffer.duration = int(1e9 / clip.fps)
-        src.emit('push-buffer', buffer)
-    src.emit('end-of-stream')
-    message = pipeline.get_bus().timed_pop_filtered(30 * gst.SECOND,
-                                                    gst.MessageType.EOS | gst.MessageType.ERROR)
-    pipeline.set_state(gst.State.NULL)
-    assert message is not None and message.type == gst.MessageType.EOS, path
-    return path
 
 
 def free_udp_port() -> int:
