@@ -19,6 +19,14 @@
 extern "C" {
 
 // --------------------------------------------------------------------------------------
+// Bilinear blend of the four neighbours a (x0, y0), b (x1, y0), c (x0, y1), d (x1, y1).
+__device__ __forceinline__ float lerp2(float a, float b, float c, float d, float wx, float wy)
+{
+    const float top = a + (b - a) * wx;
+    const float bot = c + (d - c) * wx;
+    return top + (bot - top) * wy;
+}
+
 // Bilinear sample of one channel of an interleaved uint8 image at (fx, fy), both already
 // clamped to [0, w - 1] x [0, h - 1].
 __device__ __forceinline__ float sample_u8(const unsigned char *img, int pitch, int stride,
@@ -28,13 +36,10 @@ __device__ __forceinline__ float sample_u8(const unsigned char *img, int pitch, 
     const int x1 = x0 + 1 < w ? x0 + 1 : w - 1;
     const int y1 = y0 + 1 < h ? y0 + 1 : h - 1;
     const float wx = fx - (float)x0, wy = fy - (float)y0;
-    const float a = (float)img[y0 * pitch + x0 * stride + channel];
-    const float b = (float)img[y0 * pitch + x1 * stride + channel];
-    const float c = (float)img[y1 * pitch + x0 * stride + channel];
-    const float d = (float)img[y1 * pitch + x1 * stride + channel];
-    const float top = a + (b - a) * wx;
-    const float bot = c + (d - c) * wx;
-    return top + (bot - top) * wy;
+    return lerp2((float)img[y0 * pitch + x0 * stride + channel],
+                 (float)img[y0 * pitch + x1 * stride + channel],
+                 (float)img[y1 * pitch + x0 * stride + channel],
+                 (float)img[y1 * pitch + x1 * stride + channel], wx, wy);
 }
 
 // Source coordinate of output index o for a crop starting at origin with `extent`
@@ -47,6 +52,31 @@ __device__ __forceinline__ float crop_coord(int o, float origin, float extent, i
 __device__ __forceinline__ float clampf(float v, float lo, float hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
+}
+
+// Source point of output pixel idx of an S x S crop: false when its centre lies outside
+// the frame ([-0.5, w - 0.5] x [-0.5, h - 0.5]); else fx, fy clamped to [0, w - 1] x
+// [0, h - 1], ready for bilinear sampling.
+__device__ __forceinline__ bool crop_source(int idx, int size, float crop_x, float crop_y,
+                                            float crop_w, float crop_h, int h, int w,
+                                            float *fx, float *fy)
+{
+    const int oy = idx / size, ox = idx % size;
+    const float sx = crop_coord(ox, crop_x, crop_w, size);
+    const float sy = crop_coord(oy, crop_y, crop_h, size);
+    if (sx < -0.5f || sx > (float)w - 0.5f || sy < -0.5f || sy > (float)h - 0.5f) return false;
+    *fx = clampf(sx, 0.f, (float)(w - 1));
+    *fy = clampf(sy, 0.f, (float)(h - 1));
+    return true;
+}
+
+// One pixel of the three output planes.
+__device__ __forceinline__ void store3(float *out, int idx, int plane, float a, float b,
+                                       float c)
+{
+    out[idx] = a;
+    out[plane + idx] = b;
+    out[2 * plane + idx] = c;
 }
 
 // RGB (or BGR, through the channel order) uint8 frame -> encoder input 1x3xSxS float32.
@@ -62,25 +92,18 @@ __global__ void crop_resize_normalize_rgb(
 {
     const int idx = blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= size * size) return;
-    const int oy = idx / size, ox = idx % size;
-    const float sx = crop_coord(ox, crop_x, crop_w, size);
-    const float sy = crop_coord(oy, crop_y, crop_h, size);
     const int plane = size * size;
-    if (sx < -0.5f || sx > (float)w - 0.5f || sy < -0.5f || sy > (float)h - 0.5f) {
-        out[idx] = pad;
-        out[plane + idx] = pad;
-        out[2 * plane + idx] = pad;
+    float fx, fy;
+    if (!crop_source(idx, size, crop_x, crop_y, crop_w, crop_h, h, w, &fx, &fy)) {
+        store3(out, idx, plane, pad, pad, pad);
         return;
     }
-    const float fx = clampf(sx, 0.f, (float)(w - 1));
-    const float fy = clampf(sy, 0.f, (float)(h - 1));
     const float inv255 = 1.0f / 255.0f;
     const float v0 = sample_u8(src, pitch, 3, o0, h, w, fx, fy);
     const float v1 = sample_u8(src, pitch, 3, o1, h, w, fx, fy);
     const float v2 = sample_u8(src, pitch, 3, o2, h, w, fx, fy);
-    out[idx] = (v0 * inv255 - mean0) * istd0;
-    out[plane + idx] = (v1 * inv255 - mean1) * istd1;
-    out[2 * plane + idx] = (v2 * inv255 - mean2) * istd2;
+    store3(out, idx, plane, (v0 * inv255 - mean0) * istd0, (v1 * inv255 - mean1) * istd1,
+           (v2 * inv255 - mean2) * istd2);
 }
 
 // One NV12 pixel -> RGB in [0, 255] (float, not rounded). Chroma is upsampled by nearest
@@ -111,18 +134,12 @@ __global__ void crop_resize_normalize_nv12(
 {
     const int idx = blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= size * size) return;
-    const int oy = idx / size, ox = idx % size;
-    const float sx = crop_coord(ox, crop_x, crop_w, size);
-    const float sy = crop_coord(oy, crop_y, crop_h, size);
     const int plane = size * size;
-    if (sx < -0.5f || sx > (float)w - 0.5f || sy < -0.5f || sy > (float)h - 0.5f) {
-        out[idx] = pad;
-        out[plane + idx] = pad;
-        out[2 * plane + idx] = pad;
+    float fx, fy;
+    if (!crop_source(idx, size, crop_x, crop_y, crop_w, crop_h, h, w, &fx, &fy)) {
+        store3(out, idx, plane, pad, pad, pad);
         return;
     }
-    const float fx = clampf(sx, 0.f, (float)(w - 1));
-    const float fy = clampf(sy, 0.f, (float)(h - 1));
     const int x0 = (int)fx, y0 = (int)fy;
     const int x1 = x0 + 1 < w ? x0 + 1 : w - 1;
     const int y1 = y0 + 1 < h ? y0 + 1 : h - 1;
@@ -133,14 +150,11 @@ __global__ void crop_resize_normalize_nv12(
     nv12_rgb(yp, ypitch, uvp, uvpitch, x0, y1, ky, y_off, c_off, rv, gu, gv, bu, &rc, &gc, &bc);
     nv12_rgb(yp, ypitch, uvp, uvpitch, x1, y1, ky, y_off, c_off, rv, gu, gv, bu, &rd, &gd, &bd);
     const float inv255 = 1.0f / 255.0f;
-    float top = ra + (rb - ra) * wx, bot = rc + (rd - rc) * wx;
-    out[idx] = ((top + (bot - top) * wy) * inv255 - mean0) * istd0;
-    top = ga + (gb - ga) * wx;
-    bot = gc + (gd - gc) * wx;
-    out[plane + idx] = ((top + (bot - top) * wy) * inv255 - mean1) * istd1;
-    top = ba + (bb - ba) * wx;
-    bot = bc + (bd - bc) * wx;
-    out[2 * plane + idx] = ((top + (bot - top) * wy) * inv255 - mean2) * istd2;
+    const float vr = lerp2(ra, rb, rc, rd, wx, wy);
+    const float vg = lerp2(ga, gb, gc, gd, wx, wy);
+    const float vb = lerp2(ba, bb, bc, bd, wx, wy);
+    store3(out, idx, plane, (vr * inv255 - mean0) * istd0, (vg * inv255 - mean1) * istd1,
+           (vb * inv255 - mean2) * istd2);
 }
 
 // --------------------------------------------------------------------------------------
@@ -165,11 +179,8 @@ __global__ void bilinear_resize(const float *src, int n, int hi, int wi, int ho,
     const int x1 = x0 + 1 < wi ? x0 + 1 : wi - 1;
     const float wy = fy - (float)y0, wx = fx - (float)x0;
     const float *p = src + (size_t)plane * hi * wi;
-    const float a = p[y0 * wi + x0], b = p[y0 * wi + x1];
-    const float c = p[y1 * wi + x0], d = p[y1 * wi + x1];
-    const float top = a + (b - a) * wx;
-    const float bot = c + (d - c) * wx;
-    dst[idx] = top + (bot - top) * wy;
+    dst[idx] = lerp2(p[y0 * wi + x0], p[y0 * wi + x1], p[y1 * wi + x0], p[y1 * wi + x1], wx,
+                     wy);
 }
 
 // --------------------------------------------------------------------------------------
