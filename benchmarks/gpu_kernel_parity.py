@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from samurai_tracker.gpu import GlueOps, host_reference as ref  # noqa: E402
 from samurai_tracker.gpu.parity import run_parity  # noqa: E402
+from samurai_tracker.gpu.timing import gpu_time_us  # noqa: E402
 
 DEFAULT_OUT = ROOT / 'benchmarks' / 'results' / 'gpu_kernels_parity.json'
 
@@ -70,24 +71,6 @@ def _sanitize(trials: int) -> Dict[str, Any]:
                      'returncode': proc.returncode, 'seconds': time.perf_counter() - t0,
                      'tail': text[-1500:]}
     return out
-
-
-def _time(fn: Callable[[], Any], iters: int = 200) -> float:
-    """Median-of-5 per-call microseconds of ``fn`` (launch overhead included)."""
-    import torch
-    for _ in range(10):
-        fn()
-    torch.cuda.synchronize()
-    samples = []
-    for _ in range(5):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(iters):
-            fn()
-        end.record()
-        end.synchronize()
-        samples.append(start.elapsed_time(end) * 1000.0 / iters)
-    return float(np.median(samples))
 
 
 def _timing() -> List[Dict[str, Any]]:
@@ -178,7 +161,7 @@ def _timing() -> List[Dict[str, Any]]:
     ]
     rows = []
     for name, ours, theirs, host in cases:
-        t_ours, t_torch = _time(ours), _time(theirs)
+        t_ours, t_torch = gpu_time_us(ours), gpu_time_us(theirs)
         t_host = None
         if host is not None:
             t0 = time.perf_counter()

@@ -52,25 +52,6 @@ def _graph(fn: Callable[[], Any]) -> Tuple[Any, Any]:
     return graph, out
 
 
-def _time_ms(run: Callable[[], Any], iters: int) -> float:
-    """Median GPU milliseconds per call over ``iters`` calls (CUDA events, 5 batches)."""
-    import torch
-
-    for _ in range(10):
-        run()
-    per_batch: List[float] = []
-    for _ in range(5):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(iters):
-            run()
-        end.record()
-        end.synchronize()
-        per_batch.append(start.elapsed_time(end) / iters)
-    per_batch.sort()
-    return per_batch[len(per_batch) // 2]
-
-
 def _cosine(a: Any, b: Any) -> float:
     import torch
 
@@ -107,6 +88,7 @@ def _bench_size(size: str, iters: int) -> List[Dict[str, Any]]:
     from samurai_tracker.backends.torch_backend import TorchBackend
     from samurai_tracker.engines.sam2_model import BiasOffsets, build_sam2
     from samurai_tracker.engines.wrappers import build_wrappers
+    from samurai_tracker.gpu.timing import gpu_time_us
 
     rows: List[Dict[str, Any]] = []
     variants = {}
@@ -144,9 +126,9 @@ def _bench_size(size: str, iters: int) -> List[Dict[str, Any]]:
             else:
                 def call(backend: Any = backend, feeds: Dict[str, Any] = feeds) -> Any:
                     return backend.run(feeds)
-            eager_ms = _time_ms(call, max(iters // 4, 10))
+            eager_ms = gpu_time_us(call, max(iters // 4, 10)) / 1000.0
             graph, out = _graph(call)
-            graph_ms = _time_ms(graph.replay, iters)
+            graph_ms = gpu_time_us(graph.replay, iters) / 1000.0
             graph.replay()
             torch.cuda.synchronize()
             cos = min(_cosine(out[k], reference[k]) for k in out)
