@@ -362,15 +362,13 @@ class FusedTrackingStep:
 
     def _program_b(self, a: Dict[str, Any]) -> None:
         torch = self._torch
-        consts = self.constants
         token = a['index'] + self.first if self._token_from_choice else \
             torch.zeros_like(a['index'])
         token_out = a['mask_tokens'].index_select(1, token).reshape(1, self.hidden)
         pointer = self.glue.object_pointer(token_out, a['present'].float())
         mem_mask = self.glue.memory_mask(a['mask'], binarize=False)
         feat, _ = self._call('memory_encoder', a['image_embed'], mem_mask)
-        if consts['has_no_obj_embed_spatial']:
-            feat = feat + (a['obj'] <= 0).float().reshape(1, 1, 1, 1) * self.glue.no_obj_spatial
+        feat = self.glue.add_no_object(feat, a['obj'])
         slot = self._params[self.layout.slices['write_slot']].long()
         self.feat_ring.index_copy_(0, slot, feat)
         self.ptr_ring.index_copy_(0, slot, pointer)

@@ -180,11 +180,18 @@ class FrameGlue:
             self.ops.sigmoid(high_res_logits)
         return prob * self.scale + self.bias
 
-    def add_no_object(self, maskmem_feat: Any, object_score: float) -> Any:
-        """Add ``no_obj_embed_spatial`` per channel when ``object_score <= 0``."""
-        if object_score > 0 or not self.constants['has_no_obj_embed_spatial']:
+    def add_no_object(self, maskmem_feat: Any, object_score: Any) -> Any:
+        """Add ``no_obj_embed_spatial`` per channel when ``object_score <= 0``.
+
+        ``object_score`` is a float, or a device array of shape (1,) (the fused step keeps
+        it there; the gate is then applied arithmetically).
+        """
+        if not self.constants['has_no_obj_embed_spatial']:
             return maskmem_feat
-        return maskmem_feat + self.no_obj_spatial
+        if isinstance(object_score, (int, float)):
+            return maskmem_feat if object_score > 0 else maskmem_feat + self.no_obj_spatial
+        absent = (object_score <= 0).float().reshape(1, 1, 1, 1)
+        return maskmem_feat + absent * self.no_obj_spatial
 
     def remember_position(self, maskmem_pos: Any) -> None:
         """Keep the (constant) spatial encoding of memories, flattened to tokens."""
